@@ -1,0 +1,172 @@
+"""Strict JSON reading for request envelopes: one document, an array, or JSON Lines.
+
+Python's ``json`` module accepts things no Customer.io endpoint does (``NaN``,
+``Infinity``, duplicate keys where the last one silently wins, lone UTF-16
+surrogates). :func:`loads` refuses each of them with an
+:class:`~cio_schemas.errors.InvalidJSONError` naming the line and column, as
+it does invalid UTF-8, a byte-order mark, empty input and truncated text.
+
+:func:`iter_documents` reads a binary stream lazily and yields one entry per
+envelope, so a bad line in a JSON Lines stream is reported and the others are
+still read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .errors import InvalidJSONError
+
+__all__ = ["loads", "iter_documents", "Document"]
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (use null or a finite number)")
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r} in an object")
+            seen.add(key)
+    return out
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def loads(data: str | bytes, *, line: int | None = None) -> Any:
+    """Parse one JSON document strictly; ``line`` offsets reported line numbers (1-based)."""
+    base = (line or 1) - 1
+    if isinstance(data, (bytes, bytearray)):
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise InvalidJSONError("input starts with a UTF-8 byte-order mark; save it without a BOM", base + 1, 1)
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = bytes(data)[: exc.start]
+            ln = before.count(b"\n") + 1
+            col = exc.start - (before.rfind(b"\n") + 1) + 1
+            raise InvalidJSONError(f"invalid UTF-8 byte 0x{data[exc.start]:02x}", base + ln, col) from None
+    elif isinstance(data, str):
+        text = data
+        if text.startswith("\ufeff"):
+            raise InvalidJSONError("input starts with a byte-order mark; remove it", base + 1, 1)
+    else:
+        raise InvalidJSONError(f"expected JSON text (str or bytes), not {type(data).__name__}")
+    if not text.strip():
+        raise InvalidJSONError("empty input: expected a JSON value", base + 1, 1)
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        msg = exc.msg
+        if exc.pos >= len(text.rstrip()):
+            msg = "truncated JSON: " + msg
+        raise InvalidJSONError(msg, base + exc.lineno, exc.colno) from None
+    except ValueError as exc:  # from our hooks: NaN/Infinity, duplicate keys
+        raise InvalidJSONError(str(exc), base + 1) from None
+    except RecursionError:
+        raise InvalidJSONError("nested too deeply to parse", base + 1, 1) from None
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise InvalidJSONError("a string contains a lone UTF-16 surrogate escape (\\ud800-\\udfff)", base + 1)
+    return value
+
+
+@dataclass(frozen=True)
+class Document:
+    """One envelope read from a stream: its 1-based ``line``, its ``index`` in an array
+    (None outside arrays), and either its ``value`` or the ``error`` that stopped it."""
+
+    line: int
+    index: int | None
+    value: Any = None
+    error: InvalidJSONError | None = None
+
+
+def _expand(value: Any, line: int) -> Iterator[Document]:
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            yield Document(line, i, item)
+    else:
+        yield Document(line, None, value)
+
+
+def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
+    """Yield the envelopes of a binary stream holding JSON Lines, one JSON document, or a JSON array.
+
+    JSON Lines is read lazily, one line at a time (constant memory). A document
+    that spans several lines (pretty-printed JSON) is read whole. A line that
+    holds an array yields each element with its index.
+    """
+    first_lines: list[tuple[int, bytes]] = []
+    lineno = 0
+    for raw in stream:
+        lineno += 1
+        if raw.strip() or (lineno == 1 and raw.startswith(b"\xef\xbb\xbf")):
+            first_lines.append((lineno, raw))
+            if len(first_lines) == 2:
+                break
+    if not first_lines:
+        yield Document(1, None, error=InvalidJSONError("empty input: expected JSON or JSON Lines", 1, 1))
+        return
+    parsed: list[Any] = []
+    errors: list[InvalidJSONError | None] = []
+    for ln, raw in first_lines:
+        try:
+            parsed.append(loads(raw, line=ln))
+            errors.append(None)
+        except InvalidJSONError as exc:
+            parsed.append(None)
+            errors.append(exc)
+    whole_document = errors[0] is not None and (len(first_lines) == 1 or errors[1] is not None)
+    if whole_document:
+        start = first_lines[0][0]
+        rest = first_lines[0][1]
+        if len(first_lines) == 2:
+            rest += b"\n" * (first_lines[1][0] - start - 1) + first_lines[1][1]
+        rest += stream.read()
+        try:
+            value = loads(rest, line=start)
+        except InvalidJSONError as exc:
+            yield Document(exc.line or start, None, error=exc)
+            return
+        yield from _expand(value, start)
+        return
+    for (ln, _), value, error in zip(first_lines, parsed, errors):
+        if error is not None:
+            yield Document(ln, None, error=error)
+        else:
+            yield from _expand(value, ln)
+    for raw in stream:
+        lineno += 1
+        if not raw.strip():
+            continue
+        try:
+            value = loads(raw, line=lineno)
+        except InvalidJSONError as exc:
+            yield Document(lineno, None, error=exc)
+            continue
+        yield from _expand(value, lineno)

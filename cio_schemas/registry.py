@@ -1,0 +1,216 @@
+"""The shipped JSON Schemas, loaded once, resolvable offline.
+
+Schemas live in the wheel as ``cio_schemas/schemas/`` (copied from the
+repository's top-level ``schemas/`` at build time); an editable checkout falls
+back to that top-level folder. Every ``$ref`` resolves through one
+:class:`referencing.Registry`; a reference to anything that is not shipped is
+an error, never a network fetch.
+
+A schema's *name* is its path below ``schemas/`` without ``.json``
+(``track_v1/identify``); its ``$id`` is ``https://cio-schemas.dev/schemas/<name>.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from jsonschema import validators as _validators
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT202012
+
+from .errors import NoSuchSchemaError
+
+__all__ = [
+    "BASE_URI",
+    "SchemaRegistry",
+    "REGISTRY",
+    "get_schema",
+    "schema_names",
+    "validator_for",
+    "json_byte_length",
+]
+
+BASE_URI = "https://cio-schemas.dev/schemas/"
+
+
+def json_byte_length(value: Any) -> int:
+    """The ``maxBytes`` measure: UTF-8 length of a string, else of its compact JSON form."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    return len(
+        json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass")
+    )
+
+
+def _max_bytes(validator: Any, limit: int, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    size = json_byte_length(instance)
+    if size > limit:
+        what = "string" if isinstance(instance, str) else "value"
+        yield ValidationError(f"{what} is {size} bytes long; the limit is {limit} bytes (UTF-8)")
+
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$"
+)
+
+
+def _is_datetime(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True
+    from datetime import datetime
+
+    m = _RFC3339.match(instance)
+    if m is None:
+        return False
+    y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
+    if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
+        return False
+    try:
+        datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_email(instance: object) -> bool:
+    return not isinstance(instance, str) or "@" in instance
+
+
+FORMAT_CHECKER = FormatChecker(formats=())
+FORMAT_CHECKER.checks("date-time")(_is_datetime)
+FORMAT_CHECKER.checks("email")(_is_email)
+
+#: Draft 2020-12 plus cio-schemas' ``maxBytes`` keyword.
+CioValidator: type[Validator] = _validators.extend(Draft202012Validator, {"maxBytes": _max_bytes})
+
+
+def _schema_root() -> Traversable:
+    packaged = resources.files("cio_schemas").joinpath("schemas")
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parent.parent / "schemas"
+    if checkout.is_dir():
+        return checkout
+    raise NoSuchSchemaError("(the schemas folder is missing from this installation)")
+
+
+def _walk(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir():
+            yield from _walk(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".json"):
+            yield prefix + entry.name[: -len(".json")], entry
+
+
+def _no_remote(uri: str) -> Resource[Any]:
+    raise NoSuchResource(ref=uri)
+
+
+class SchemaRegistry:
+    """Every shipped schema by name, with one cached validator per schema.
+
+    Build it once (the module-level :data:`REGISTRY` does); it never changes.
+    """
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+        self._schemas: dict[str, Mapping[str, Any]] = dict(schemas)
+        self._by_id = {s.get("$id", BASE_URI + n + ".json"): n for n, s in self._schemas.items()}
+        self.registry: Registry[Any] = Registry(retrieve=_no_remote).with_resources(  # type: ignore[call-arg]
+            (s.get("$id", BASE_URI + n + ".json"), Resource.from_contents(s, default_specification=DRAFT202012))
+            for n, s in self._schemas.items()
+        ).crawl()
+        self._validators: dict[str, Validator] = {}
+
+    @classmethod
+    def load(cls) -> SchemaRegistry:
+        """Read every ``*.json`` under the shipped ``schemas/`` folder."""
+        root = _schema_root()
+        return cls({name: json.loads(entry.read_text(encoding="utf-8")) for name, entry in _walk(root)})
+
+    def names(self) -> list[str]:
+        """All schema names, sorted."""
+        return sorted(self._schemas)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._schemas
+
+    def raw(self, name: str) -> Mapping[str, Any]:
+        """The schema itself (shared, do not modify: use :func:`get_schema` for a copy)."""
+        try:
+            return self._schemas[name]
+        except KeyError:
+            if name in self._by_id:
+                return self._schemas[self._by_id[name]]
+            raise NoSuchSchemaError(name) from None
+
+    def uri(self, name: str) -> str:
+        """The ``$id`` of a schema."""
+        return str(self.raw(name).get("$id", BASE_URI + name + ".json"))
+
+    def validator(self, name: str, pointer: str = "") -> Validator:
+        """The (cached) validator for a schema, or for the subschema at ``#pointer`` inside it."""
+        key = name + "#" + pointer
+        found = self._validators.get(key)
+        if found is None:
+            schema: Mapping[str, Any] = {"$ref": self.uri(name) + ("#" + pointer if pointer else "")}
+            if not pointer:
+                schema = self.raw(name)
+            found = CioValidator(schema, registry=self.registry, format_checker=FORMAT_CHECKER)
+            self._validators[key] = found
+        return found
+
+    def shallow_validator(self, name: str, array_key: str) -> Validator:
+        """A validator for a batch envelope that checks ``array_key`` is an array but not its items.
+
+        Items are dispatched one by one instead, so that each error names the
+        item's own rule rather than "not valid under any of the given schemas".
+        """
+        key = name + "!shallow:" + array_key
+        found = self._validators.get(key)
+        if found is None:
+            schema = copy.deepcopy(dict(self.raw(name)))
+            prop = schema.get("properties", {}).get(array_key)
+            if isinstance(prop, dict):
+                prop.pop("items", None)
+            found = CioValidator(schema, registry=self.registry, format_checker=FORMAT_CHECKER)
+            self._validators[key] = found
+        return found
+
+
+@lru_cache(maxsize=1)
+def _registry() -> SchemaRegistry:
+    return SchemaRegistry.load()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REGISTRY":
+        return _registry()
+    raise AttributeError(name)
+
+
+def schema_names() -> list[str]:
+    """The names of every shipped schema (``track_v1/identify``, ``pipelines/semantic/user_deleted`` …)."""
+    return _registry().names()
+
+
+def get_schema(name: str) -> dict[str, Any]:
+    """A copy of the schema called ``name`` (or with that ``$id``); :class:`NoSuchSchemaError` if none."""
+    return copy.deepcopy(dict(_registry().raw(name)))
+
+
+def validator_for(name: str) -> Validator:
+    """The cached validator for schema ``name`` (Draft 2020-12 + ``maxBytes``, formats asserted, offline)."""
+    return _registry().validator(name)

@@ -1,0 +1,152 @@
+"""The unit cio-schemas works on: a request, i.e. method + path + body.
+
+A body alone is ambiguous (a Track v1 body does not say whose it is: the person
+is in the path), so everything here takes and returns :class:`Request` values.
+Its JSON form is ``{"method": "PUT", "path": "/api/v1/customers/42", "body": {...}}``
+(``body`` absent or ``null`` for body-less calls); that is also one line of the
+CLI's JSONL input and output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from .catalog import Route, match_route
+from .errors import InvalidRequestError
+
+__all__ = ["Request", "build_path", "HOSTS"]
+
+#: Customer.io's API hosts (US and EU), mapped to the API family they serve.
+HOSTS: Mapping[str, str] = {
+    "track.customer.io": "track",
+    "track-eu.customer.io": "track",
+    "cdp.customer.io": "pipelines",
+    "cdp-eu.customer.io": "pipelines",
+}
+
+_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH"})
+
+
+def build_path(template: str, **params: str | int) -> str:
+    """Fill a route template, percent-encoding each parameter (``@`` → ``%40``, ``/`` → ``%2F``)."""
+    out = template
+    for key, value in params.items():
+        out = out.replace("{" + key + "}", quote(str(value), safe=""))
+    return out
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request to a Customer.io API, without headers or host.
+
+    ``method`` is upper-cased; ``path`` starts with ``/`` and may carry a query
+    string (``?id_type=email`` on the segment routes); ``body`` is the decoded
+    JSON body (``None`` when there is none). Requests are immutable and compare
+    by value; the body is never copied or modified by cio-schemas.
+    """
+
+    method: str
+    path: str
+    body: Any = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.method, str) or self.method.upper() not in _METHODS:
+            raise InvalidRequestError(
+                f"method must be one of {', '.join(sorted(_METHODS))}, not {self.method!r}", "/method"
+            )
+        if not isinstance(self.path, str) or not self.path.startswith("/"):
+            raise InvalidRequestError(f"path must be a string starting with '/', not {self.path!r}", "/path")
+        if self.method != self.method.upper():
+            object.__setattr__(self, "method", self.method.upper())
+
+    # -- constructors -------------------------------------------------------------------
+    @classmethod
+    def from_json(cls, data: Any) -> Request:
+        """Build a request from its JSON form ``{"method", "path", "body"}``.
+
+        ``path`` may also be a full Customer.io URL (see :meth:`from_url`).
+        Raises :class:`~cio_schemas.errors.InvalidRequestError` for anything else.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidRequestError(
+                f'a request is a JSON object {{"method", "path", "body"}}, not {type(data).__name__}'
+            )
+        unknown = sorted(str(k) for k in data if k not in ("method", "path", "body"))
+        if unknown:
+            raise InvalidRequestError(
+                f"unknown key(s) {', '.join(map(repr, unknown))} in the request envelope; "
+                'expected only "method", "path" and "body"',
+                "/" + unknown[0],
+            )
+        for key in ("method", "path"):
+            if key not in data:
+                raise InvalidRequestError(f'the request envelope needs "{key}"', "")
+        path = data["path"]
+        if isinstance(path, str) and "://" in path:
+            return cls.from_url(data["method"], path, data.get("body"))
+        return cls(data["method"], path, data.get("body"))
+
+    @classmethod
+    def from_url(cls, method: str, url: str, body: Any = None) -> Request:
+        """Build a request from a full URL on a US or EU Customer.io host.
+
+        ``https://track.customer.io/api/v1/customers/42`` and
+        ``https://cdp-eu.customer.io/v1/identify`` both work; Track URLs written
+        without ``/api`` (``https://track.customer.io/v2/entity/``, as some docs
+        do) get it added.
+        """
+        if not isinstance(url, str):
+            raise InvalidRequestError(f"url must be a string, not {type(url).__name__}", "/path")
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        family = HOSTS.get(host)
+        if parts.scheme not in ("http", "https") or family is None:
+            raise InvalidRequestError(
+                f"{url!r} is not on a Customer.io API host ({', '.join(HOSTS)})", "/path"
+            )
+        path = parts.path or "/"
+        if family == "track" and (path.startswith("/v1/") or path.startswith("/v2/")):
+            path = "/api" + path
+        if parts.query:
+            path += "?" + parts.query
+        return cls(method, path, body)
+
+    # -- derived ------------------------------------------------------------------------
+    @cached_property
+    def _resolved(self) -> tuple[Route, dict[str, str]]:
+        return match_route(self.method, self.path)
+
+    @property
+    def route(self) -> Route:
+        """The route this request is for; :class:`~cio_schemas.errors.UnknownRouteError` if none."""
+        return self._resolved[0]
+
+    @property
+    def api(self) -> str:
+        """``"track-v1"``, ``"track-v2"`` or ``"pipelines"``."""
+        return self.route.api
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The route's path parameters, percent-decoded (``user%40example.com`` → ``user@example.com``)."""
+        return dict(self._resolved[1])
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        """The parsed query string (``{"id_type": ["email"]}``), empty when there is none."""
+        _, _, q = self.path.partition("?")
+        return parse_qs(q) if q else {}
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form; ``body`` is left out when it is ``None``."""
+        out: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.body is not None:
+            out["body"] = self.body
+        return out
+
+    def __hash__(self) -> int:  # bodies are dicts: hash the route only
+        return hash((self.method, self.path))

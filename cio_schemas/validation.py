@@ -1,0 +1,179 @@
+"""Validate requests against the shipped schemas: ``iter_errors`` / ``validate`` / ``is_valid``.
+
+The route picks the schema; inside a Track v2 body the ``type`` + ``action``
+pick the operation's schema, inside a Pipelines ``/track`` the ``event`` picks a
+semantic event's schema, and every batch item is checked against the schema
+its own ``type`` (and ``action`` or ``event``) selects. So a problem names the
+rule it broke at its own location (``/batch/3/userId``), never "not valid under
+any of the given schemas".
+
+Path parameters are checked too (Track ids are at most 150 bytes, segment ids
+are integers); their problems carry the pointer ``""`` and the keyword ``path``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from jsonschema import ValidationError
+
+from .catalog import PIPELINES_CALLS, SEMANTIC_EVENTS, V2_OPERATIONS, Route
+from .errors import InvalidPayloadError, Problem, pointer_from_parts
+from .registry import SchemaRegistry, _registry, json_byte_length
+from .request import Request
+
+__all__ = ["iter_errors", "validate", "is_valid", "best_match", "item_schema"]
+
+_ID_LIMIT = 150
+_ID_PARAMS = ("identifier",)
+_NONEMPTY_PARAMS = ("identifier", "device_id", "delivery_id", "form_id", "segment_id")
+
+
+def item_schema(api: str, item: Any) -> str | None:
+    """The schema name a single call / operation / batch item selects, or None if it selects none.
+
+    ``api`` is ``"track-v2"`` (selects by ``type`` + ``action``) or
+    ``"pipelines"`` (selects by ``type``, then ``event`` for track calls).
+    """
+    if not isinstance(item, Mapping):
+        return None
+    if api == "track-v2":
+        t, a = item.get("type"), item.get("action")
+        if isinstance(t, str) and isinstance(a, str):
+            return V2_OPERATIONS.get((t, a))
+        return None
+    kind = item.get("type")
+    if not isinstance(kind, str):
+        return None
+    if kind == "track":
+        return _track_schema(item)
+    return PIPELINES_CALLS.get(kind)
+
+
+def _track_schema(body: Mapping[str, Any]) -> str:
+    event = body.get("event")
+    if isinstance(event, str) and event in SEMANTIC_EVENTS:
+        return SEMANTIC_EVENTS[event]
+    return "pipelines/track_event"
+
+
+def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...]) -> Problem:
+    keyword = str(error.validator)
+    message = error.message
+    if keyword in ("anyOf", "oneOf") and error.context:
+        missing = [e for e in error.context if e.validator == "required" and not e.relative_path]
+        if len(missing) == len(error.context):
+            names: list[str] = []
+            for e in missing:
+                for n in e.validator_value:  # type: ignore[union-attr]
+                    if n not in names and n not in (error.instance or {}):
+                        names.append(n)
+            keyword = "required"
+            message = "needs one of " + ", ".join(repr(n) for n in names)
+        else:
+            deepest = max(error.context, key=lambda e: (len(e.relative_path), -len(e.schema_path)))
+            if deepest.relative_path:
+                return _problem(deepest, schema, prefix)
+    return Problem(
+        pointer=pointer_from_parts(prefix + tuple(error.absolute_path)),
+        keyword=keyword,
+        message=message,
+        value=error.instance,
+        schema=schema,
+        schema_path=tuple(error.schema_path),
+    )
+
+
+def _schema_errors(
+    reg: SchemaRegistry, name: str, instance: Any, prefix: tuple[str | int, ...] = (), pointer: str = ""
+) -> Iterator[Problem]:
+    validator = reg.validator(name, pointer)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
+    label = name + ("#" + pointer if pointer else "")
+    for error in errors:
+        yield _problem(error, label, prefix)
+
+
+def _items(
+    reg: SchemaRegistry, route: Route, body: Any
+) -> Iterator[Problem]:
+    items = body.get("batch") if isinstance(body, Mapping) else None
+    yield from _envelope(reg, route, body)
+    if not isinstance(items, list):
+        return
+    for index, item in enumerate(items):
+        name = item_schema(route.api, item)
+        prefix: tuple[str | int, ...] = ("batch", index)
+        if name is None:
+            # The dispatching subschema explains what is missing or unknown.
+            yield from _schema_errors(reg, route.schema, item, prefix, "/properties/batch/items")
+        else:
+            yield from _schema_errors(reg, name, item, prefix)
+
+
+def _envelope(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
+    validator = reg.shallow_validator(route.schema, "batch")
+    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
+        yield _problem(error, route.schema, ())
+
+
+def _path_problems(route: Route, params: Mapping[str, str]) -> Iterator[Problem]:
+    for key, value in params.items():
+        if key in _NONEMPTY_PARAMS and not value.strip():
+            yield Problem("", "path", f"path parameter {key!r} must not be empty", value, "route")
+        if key in _ID_PARAMS and json_byte_length(value) > _ID_LIMIT:
+            yield Problem(
+                "",
+                "path",
+                f"path parameter {key!r} is {json_byte_length(value)} bytes long; "
+                f"the limit is {_ID_LIMIT} bytes (UTF-8)",
+                value,
+                "route",
+            )
+        if key == "segment_id" and not (value.isascii() and value.isdigit() and int(value) < 2**31):
+            yield Problem("", "path", f"path parameter 'segment_id' must be a 32-bit integer, not {value!r}", value, "route")
+
+
+def _body_problems(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
+    if route.batch:
+        yield from _items(reg, route, body)
+    elif route.api == "track-v2":
+        name = item_schema("track-v2", body)
+        yield from _schema_errors(reg, name or route.schema, body)
+    elif route.api == "pipelines" and route.operation == "track":
+        yield from _schema_errors(reg, _track_schema(body) if isinstance(body, Mapping) else route.schema, body)
+    else:
+        yield from _schema_errors(reg, route.schema, body)
+
+
+def iter_errors(request: Request) -> Iterator[Problem]:
+    """Yield every :class:`~cio_schemas.errors.Problem` with ``request`` (nothing if it is valid).
+
+    Raises :class:`~cio_schemas.errors.UnknownRouteError` if no route matches.
+    """
+    route = request.route
+    reg = _registry()
+    yield from _path_problems(route, request.params)
+    yield from _body_problems(reg, route, request.body)
+
+
+def validate(request: Request) -> None:
+    """Raise :class:`~cio_schemas.errors.InvalidPayloadError` holding every problem, if any."""
+    problems = list(iter_errors(request))
+    if problems:
+        raise InvalidPayloadError(problems, route=f"{request.method} {request.path}")
+
+
+def is_valid(request: Request) -> bool:
+    """True when ``request`` has no problem at all."""
+    return next(iter_errors(request), None) is None
+
+
+def best_match(problems: Iterable[Problem]) -> Problem | None:
+    """The most specific problem (deepest pointer first), or None for none."""
+    best: Problem | None = None
+    for p in problems:
+        if best is None or p.pointer.count("/") > best.pointer.count("/"):
+            best = p
+    return best

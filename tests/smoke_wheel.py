@@ -1,0 +1,33 @@
+"""Smoke test for an installed wheel, run from outside the source tree.
+
+Usage: python smoke_wheel.py REPO_DIR   (REPO_DIR only supplies the example files)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cio_schemas
+from cio_schemas import Request, is_valid, schema_names
+
+repo = Path(sys.argv[1])
+package_dir = Path(cio_schemas.__file__).resolve().parent
+assert repo.resolve() not in package_dir.parents, f"imported from the source tree: {package_dir}"
+
+shipped = sorted(p.relative_to(repo / "schemas").with_suffix("").as_posix() for p in (repo / "schemas").rglob("*.json"))
+assert schema_names() == shipped, (set(shipped) ^ set(schema_names()))
+assert (package_dir / "py.typed").is_file()
+
+listing = subprocess.run(["cio-schemas", "schemas", "--format", "json"], capture_output=True, text=True, check=True)
+assert [row["schema"] for row in json.loads(listing.stdout)] == shipped
+
+examples = sorted(str(p) for p in (repo / "examples").glob("*.jsonl"))
+assert examples, "no bundled examples"
+run = subprocess.run(["cio-schemas", "validate", *examples], capture_output=True, text=True)
+assert run.returncode == 0, run.stdout + run.stderr
+
+assert is_valid(Request("POST", "/v1/identify", {"userId": "42", "traits": {"email": "a@example.com"}}))
+print(f"{len(shipped)} schemas shipped; {len(examples)} example files valid")

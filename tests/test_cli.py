@@ -1,0 +1,84 @@
+"""The command line, driven through ``run()`` with in-memory streams."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from cio_schemas.cli import run
+
+EXAMPLES = sorted(str(p) for p in (Path(__file__).parent.parent / "examples").glob("*.jsonl"))
+
+GOOD = {"method": "POST", "path": "/v1/identify", "body": {"userId": "42", "traits": {"plan": "pro"}}}
+BAD = {"method": "PUT", "path": "/api/v1/customers/42/devices", "body": {"device": {"id": "t", "platform": "web"}}}
+
+
+def cli(*argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(argv), out, err, io.BytesIO(stdin))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_examples_are_valid() -> None:
+    code, out, err = cli("validate", *EXAMPLES)
+    assert (code, err) == (0, ""), out
+    assert out.startswith("ok: ")
+
+
+def test_invalid_envelope_text_report_and_exit_1() -> None:
+    code, out, _ = cli("validate", "-", stdin=(json.dumps(GOOD) + "\n" + json.dumps(BAD) + "\n").encode())
+    assert code == 1
+    assert out.strip() == "<stdin>:2: PUT /api/v1/customers/42/devices: /device/platform: 'web' is not one of ['ios', 'android'] [enum]"
+
+
+def test_json_report() -> None:
+    code, out, _ = cli("validate", "--format", "json", stdin=json.dumps([GOOD, BAD]).encode())
+    report = json.loads(out)
+    assert code == 1 and report["status"] == "fail" and report["checked"] == 2
+    (error,) = report["errors"]
+    assert error["index"] == 1 and error["pointer"] == "/device/platform" and error["keyword"] == "enum"
+    code, out, _ = cli("validate", "-o", "json", stdin=json.dumps(GOOD).encode())
+    assert code == 0 and json.loads(out) == {"status": "ok", "checked": 1, "errors": [], "parse_errors": []}
+
+
+def test_pretty_printed_single_document() -> None:
+    code, out, _ = cli("validate", stdin=json.dumps(GOOD, indent=2).encode())
+    assert code == 0, out
+
+
+def test_bad_lines_are_reported_and_the_rest_still_checked() -> None:
+    lines = [json.dumps(GOOD), '{"method": "POST", "path": "/v1/identify", "bo', json.dumps(BAD), "[1,", json.dumps(GOOD)]
+    code, out, _ = cli("validate", "-o", "json", stdin="\n".join(lines).encode())
+    report = json.loads(out)
+    assert code == 1 and report["checked"] == 5
+    assert [e["line"] for e in report["parse_errors"]] == [2, 4]
+    assert [e["line"] for e in report["errors"]] == [3]
+
+
+def test_unknown_route_is_reported_not_raised() -> None:
+    code, out, _ = cli("validate", stdin=b'{"method": "POST", "path": "/v1/nope", "body": {}}')
+    assert code == 1 and "no route for POST /v1/nope" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["validate", "/no/such/file.jsonl"], ["validate", "--format", "xml"], ["frobnicate"], []],
+)
+def test_usage_errors_exit_2_without_traceback(argv: list[str]) -> None:
+    code, out, err = cli(*argv)
+    assert code == 2
+    assert "Traceback" not in out + err
+
+
+def test_schemas_lists_every_schema_with_its_route() -> None:
+    code, out, _ = cli("schemas", "--format", "json")
+    rows = json.loads(out)
+    by_name = {r["schema"]: r["route"] for r in rows}
+    assert code == 0
+    assert by_name["track_v1/identify"] == "PUT /api/v1/customers/{identifier}"
+    assert by_name["pipelines/semantic/user_deleted"] == "POST /v1/track (event='User Deleted')"
+    code, out, _ = cli("schemas")
+    assert code == 0 and "track_v1/identify" in out

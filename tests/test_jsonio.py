@@ -1,0 +1,79 @@
+"""Strict JSON reading: each kind of bad JSON gets its own clear error."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from cio_schemas.errors import InvalidJSONError
+from cio_schemas.jsonio import iter_documents, loads
+
+
+@pytest.mark.parametrize(
+    "data, fragment, line",
+    [
+        (b'{"a": NaN}', "NaN is not valid JSON", 1),
+        (b'{"a": Infinity}', "Infinity is not valid JSON", 1),
+        (b'{"a": -Infinity}', "-Infinity is not valid JSON", 1),
+        (b'{"a": 1, "a": 2}', "duplicate key 'a'", 1),
+        (b'{"a": "\\ud800"}', "lone UTF-16 surrogate", 1),
+        (b'\xef\xbb\xbf{"a": 1}', "byte-order mark", 1),
+        (b'{"a": "\xff"}', "invalid UTF-8 byte 0xff", 1),
+        (b"", "empty input", 1),
+        (b"   \n ", "empty input", 1),
+        (b'{"a": [1, 2', "truncated JSON", 1),
+        (b'{\n"a": 1,\n"b": }', "Expecting value", 3),
+        (b"[" * 100_000, "nested too deeply", 1),
+    ],
+)
+def test_bad_json(data: bytes, fragment: str, line: int) -> None:
+    with pytest.raises(InvalidJSONError) as info:
+        loads(data)
+    assert fragment in str(info.value)
+    assert info.value.line == line
+    assert isinstance(info.value, ValueError)
+
+
+def test_good_json_and_valid_surrogate_pairs() -> None:
+    assert loads(b'{"a": "\\ud83d\\ude00", "b": [1.5, null, true]}') == {"a": "😀", "b": [1.5, None, True]}
+    assert loads('{"a": 1}', line=7) == {"a": 1}
+
+
+def test_line_offsets() -> None:
+    with pytest.raises(InvalidJSONError) as info:
+        loads(b"{oops}", line=42)
+    assert info.value.line == 42
+
+
+def docs(data: bytes) -> list[tuple[int, int | None, object, str | None]]:
+    return [(d.line, d.index, d.value, d.error and d.error.reason) for d in iter_documents(io.BytesIO(data))]
+
+
+def test_jsonl_with_bad_lines() -> None:
+    got = docs(b'{"a": 1}\n\n{"b": \n{"c": 3}\n[{"d": 4}, {"e": 5}]\n')
+    assert [(line, index, value) for line, index, value, _ in got] == [
+        (1, None, {"a": 1}),
+        (3, None, None),
+        (4, None, {"c": 3}),
+        (5, 0, {"d": 4}),
+        (5, 1, {"e": 5}),
+    ]
+    assert got[1][3] is not None and "truncated" in got[1][3]
+
+
+def test_corrupt_first_line_of_jsonl_does_not_hide_the_rest() -> None:
+    got = docs(b'{"a": \n{"b": 2}\n')
+    assert [(line, value) for line, _, value, _ in got] == [(1, None), (2, {"b": 2})]
+
+
+def test_multiline_document_and_array() -> None:
+    assert docs(b'{\n  "a": 1\n}\n') == [(1, None, {"a": 1}, None)]
+    assert [(i, v) for _, i, v, _ in docs(b'[\n {"a": 1},\n {"b": 2}\n]')] == [(0, {"a": 1}), (1, {"b": 2})]
+    (only,) = docs(b"{\n  \"a\": \n}")
+    assert only[2] is None and only[3] is not None
+
+
+def test_empty_stream() -> None:
+    (only,) = docs(b"")
+    assert only[3] is not None and "empty" in only[3]

@@ -1,0 +1,118 @@
+"""The request model and the route table."""
+
+from __future__ import annotations
+
+import pytest
+
+from cio_schemas import Request, UnknownRouteError, build_path
+from cio_schemas.catalog import ROUTES, V2_OPERATIONS, SEMANTIC_EVENTS, match_route, route_by_operation
+from cio_schemas.errors import InvalidRequestError
+
+
+def test_route_table_counts() -> None:
+    apis = [r.api for r in ROUTES]
+    assert apis.count("track-v1") == 16
+    assert sum(r.body for r in ROUTES if r.api == "track-v1") == 11
+    assert apis.count("track-v2") == 2
+    assert apis.count("pipelines") == 7
+    assert len(V2_OPERATIONS) == 18
+    assert len(SEMANTIC_EVENTS) == 9
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_every_route_matches_its_own_template(route) -> None:
+    params = {p: f"value-{p}" if p != "segment_id" else "7" for p in route.params}
+    path = build_path(route.template, **params)
+    found, decoded = match_route(route.method, path)
+    assert found is route
+    assert decoded == params
+    assert match_route(route.method, path + "/")[0] is route  # trailing slash tolerated
+
+
+def test_percent_decoding_and_encoding_round_trip() -> None:
+    for ident in ["user@example.com", "a/b?c#d%e f", "😀 emoji", "cio_abc", "tab\there"]:
+        path = build_path("/api/v1/customers/{identifier}", identifier=ident)
+        assert "/" not in path[len("/api/v1/customers/"):]
+        assert Request("PUT", path, {}).params == {"identifier": ident}
+    assert build_path("/api/v1/customers/{identifier}", identifier="user@example.com") == (
+        "/api/v1/customers/user%40example.com"
+    )
+
+
+def test_unknown_route_names_what_exists() -> None:
+    with pytest.raises(UnknownRouteError) as info:
+        Request("POST", "/v1/nope").route
+    assert "/v1/identify" in str(info.value)
+    assert isinstance(info.value, LookupError)
+    with pytest.raises(UnknownRouteError) as info:
+        Request("GET", "/v1/identify").route
+    assert info.value.known == ("POST /v1/identify",)
+
+
+def test_from_json_and_to_json() -> None:
+    env = {"method": "put", "path": "/api/v1/customers/42", "body": {"a": 1}}
+    r = Request.from_json(env)
+    assert r.method == "PUT" and r.route.operation == "identify" and r.api == "track-v1"
+    assert r.to_json() == {"method": "PUT", "path": "/api/v1/customers/42", "body": {"a": 1}}
+    assert Request.from_json({"method": "DELETE", "path": "/api/v1/customers/42"}).to_json() == {
+        "method": "DELETE",
+        "path": "/api/v1/customers/42",
+    }
+
+
+@pytest.mark.parametrize(
+    "env, pointer",
+    [
+        ([], ""),
+        ({"method": "PUT"}, ""),
+        ({"method": "PUT", "path": "/x", "bdy": {}}, "/bdy"),
+        ({"method": "FETCH", "path": "/v1/identify"}, "/method"),
+        ({"method": "POST", "path": "v1/identify"}, "/path"),
+        ({"method": "POST", "path": 7}, "/path"),
+        ({"method": "POST", "path": "https://example.com/v1/identify"}, "/path"),
+    ],
+)
+def test_from_json_rejects_malformed_envelopes(env, pointer) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        Request.from_json(env)
+    assert info.value.pointer == pointer
+
+
+@pytest.mark.parametrize(
+    "url, path, api",
+    [
+        ("https://track.customer.io/api/v1/customers/42", "/api/v1/customers/42", "track-v1"),
+        ("https://track-eu.customer.io/api/v2/entity", "/api/v2/entity", "track-v2"),
+        ("https://track.customer.io/v2/entity/", "/api/v2/entity/", "track-v2"),
+        ("https://track.customer.io/v1/customers/user123/", "/api/v1/customers/user123/", "track-v1"),
+        ("https://cdp.customer.io/v1/identify", "/v1/identify", "pipelines"),
+        ("https://cdp-eu.customer.io/v1/batch", "/v1/batch", "pipelines"),
+        (
+            "https://track.customer.io/api/v1/segments/7/add_customers?id_type=email",
+            "/api/v1/segments/7/add_customers?id_type=email",
+            "track-v1",
+        ),
+    ],
+)
+def test_from_url(url: str, path: str, api: str) -> None:
+    method = "PUT" if "customers/" in url and "segments" not in url else "POST"
+    r = Request.from_url(method, url, {})
+    assert r.path == path and r.api == api
+
+
+def test_query_string_is_kept_and_parsed() -> None:
+    r = Request("POST", "/api/v1/segments/7/add_customers?id_type=email", {"ids": ["a@example.com"]})
+    assert r.route.operation == "add_to_segment" and r.query == {"id_type": ["email"]}
+
+
+def test_requests_are_frozen_values() -> None:
+    r = Request("POST", "/v1/identify", {"userId": "1"})
+    with pytest.raises(AttributeError):
+        r.method = "GET"  # type: ignore[misc]
+    assert r == Request("POST", "/v1/identify", {"userId": "1"}) and hash(r) == hash(Request("POST", "/v1/identify"))
+
+
+def test_route_by_operation() -> None:
+    assert route_by_operation("pipelines", "group").template == "/v1/group"
+    with pytest.raises(UnknownRouteError):
+        route_by_operation("pipelines", "nope")

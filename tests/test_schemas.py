@@ -1,0 +1,67 @@
+"""The shipped schema files themselves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from cio_schemas import NoSuchSchemaError, get_schema, schema_names
+from cio_schemas.catalog import PIPELINES_CALLS, ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS
+from cio_schemas.registry import BASE_URI, _registry
+
+SCHEMAS = Path(__file__).parent.parent / "schemas"
+NAMES = schema_names()
+
+
+def test_every_file_is_loaded() -> None:
+    on_disk = sorted(p.relative_to(SCHEMAS).with_suffix("").as_posix() for p in SCHEMAS.rglob("*.json"))
+    assert NAMES == on_disk
+
+
+def test_every_table_entry_has_a_schema() -> None:
+    wanted = {r.schema for r in ROUTES} | set(V2_OPERATIONS.values()) | set(PIPELINES_CALLS.values())
+    wanted |= set(SEMANTIC_EVENTS.values()) | {"pipelines/track_event"}
+    assert sorted(wanted - set(NAMES)) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_schema_is_valid_2020_12_with_id_title_description(name: str) -> None:
+    schema = get_schema(name)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == f"{BASE_URI}{name}.json"
+    if not name.startswith("common/"):
+        assert schema["title"] and schema["description"]
+        assert schema["examples"], "every route schema has examples"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith("common/")])
+def test_examples_validate(name: str) -> None:
+    validator = _registry().validator(name)
+    for example in get_schema(name)["examples"]:
+        errors = [e.message for e in validator.iter_errors(example)]
+        assert errors == [], (example, errors)
+
+
+def test_no_oneof_anywhere() -> None:
+    # oneOf over overlapping shapes is what broke the published schemas; dispatch is if/then or code.
+    for path in SCHEMAS.rglob("*.json"):
+        assert '"oneOf"' not in path.read_text(encoding="utf-8"), path
+
+
+def test_refs_resolve_offline() -> None:
+    for name in NAMES:
+        text = json.dumps(get_schema(name))
+        assert "http://" not in text.replace("https://json-schema.org", "")
+
+
+def test_get_schema_returns_a_copy_and_unknown_names_fail() -> None:
+    a = get_schema("pipelines/identify")
+    a["title"] = "changed"
+    assert get_schema("pipelines/identify")["title"] != "changed"
+    assert get_schema(f"{BASE_URI}pipelines/identify.json")["$id"].endswith("pipelines/identify.json")
+    with pytest.raises(NoSuchSchemaError):
+        get_schema("pipelines/nope")
