@@ -170,3 +170,47 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             yield Document(lineno, None, error=exc)
             continue
         yield from _expand(value, lineno)
+
+
+#: How deep a body may nest (objects and arrays). Customer.io payloads are shallow;
+#: the bound keeps every recursive step of validation and conversion safe.
+MAX_DEPTH = 64
+
+
+def json_problems(value: Any, max_depth: int = MAX_DEPTH) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+    """Yield ``(path, message, value)`` for everything in a Python value that is not plain JSON.
+
+    Plain JSON means: dicts with ``str`` keys, lists (tuples are accepted as
+    lists), ``str`` without lone surrogates, ``int``, finite ``float``, ``bool``
+    and ``None``, nested at most ``max_depth`` levels. The walk is iterative, so
+    any depth of input is safe to inspect.
+    """
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if item is None or isinstance(item, (bool, int)):
+            continue
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                yield path, "string contains a lone UTF-16 surrogate", item
+            continue
+        if isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                yield path, f"{item!r} is not a JSON number (use null or a finite number)", item
+            continue
+        if isinstance(item, (dict, list, tuple)):
+            if len(path) >= max_depth:
+                yield path, f"nested deeper than {max_depth} levels", None
+                continue
+            if isinstance(item, dict):
+                for key, sub in item.items():
+                    if not isinstance(key, str):
+                        yield path, f"object key {key!r} is not a string", key
+                        continue
+                    stack.append(((*path, key), sub))
+            else:
+                stack.extend(((*path, i), sub) for i, sub in enumerate(item))
+            continue
+        yield path, f"a {type(item).__name__} is not a JSON value", item

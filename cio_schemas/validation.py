@@ -7,6 +7,10 @@ its own ``type`` (and ``action`` or ``event``) selects. So a problem names the
 rule it broke at its own location (``/batch/3/userId``), never "not valid under
 any of the given schemas".
 
+A body that is not plain JSON (non-string keys, NaN, lone surrogates, sets,
+nesting deeper than :data:`~cio_schemas.jsonio.MAX_DEPTH`) gets problems with
+the keyword ``json`` and is not checked further.
+
 Path parameters are checked too (Track ids are at most 150 bytes, segment ids
 are integers); their problems carry the pointer ``""`` and the keyword ``path``.
 """
@@ -20,6 +24,7 @@ from jsonschema import ValidationError
 
 from .catalog import PIPELINES_CALLS, SEMANTIC_EVENTS, V2_OPERATIONS, Route
 from .errors import InvalidPayloadError, Problem, pointer_from_parts
+from .jsonio import json_problems
 from .registry import SchemaRegistry, _registry, json_byte_length
 from .request import Request
 
@@ -155,6 +160,13 @@ def iter_errors(request: Request) -> Iterator[Problem]:
     route = request.route
     reg = _registry()
     yield from _path_problems(route, request.params)
+    not_json = [
+        Problem(pointer_from_parts(path), "json", message, value, "json")
+        for path, message, value in json_problems(request.body)
+    ]
+    if not_json:
+        yield from not_json
+        return
     yield from _body_problems(reg, route, request.body)
 
 
