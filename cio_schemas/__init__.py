@@ -37,6 +37,24 @@ _EXPORTS: dict[str, str] = {
     "validate": "validation",
     "is_valid": "validation",
     "best_match": "validation",
+    # timestamps and sizes
+    "to_unix": "timestamps",
+    "to_iso": "timestamps",
+    "is_iso_timestamp": "timestamps",
+    "normalize_request_timestamps": "timestamps",
+    "convert_iso_attributes": "timestamps",
+    "byte_size": "sizes",
+    "check_size": "sizes",
+    "size_report": "sizes",
+    "split_batch": "sizes",
+    "Limits": "sizes",
+    "get_limits": "sizes",
+    # conversion
+    "convert": "converters",
+    "convert_many": "converters",
+    "Conversion": "conversion",
+    "ConvertOptions": "conversion",
+    "Loss": "conversion",
     # errors
     "CioSchemasError": "errors",
     "UnknownRouteError": "errors",
@@ -68,6 +86,10 @@ if TYPE_CHECKING:  # pragma: no cover
         UnknownRouteError,
         UnsupportedConversionError,
     )
+    from .conversion import Conversion, ConvertOptions, Loss
+    from .converters import convert, convert_many
+    from .sizes import Limits, byte_size, check_size, get_limits, size_report, split_batch
+    from .timestamps import convert_iso_attributes, is_iso_timestamp, normalize_request_timestamps, to_iso, to_unix
     from .registry import SchemaRegistry, get_schema, schema_names, validator_for
     from .request import Request, build_path
     from .validation import best_match, is_valid, iter_errors, validate

@@ -67,7 +67,10 @@ def abridge(value: Any, limit: int = 80) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
     except (TypeError, ValueError, RecursionError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except (ValueError, RecursionError):  # e.g. an int too long to print
+            text = f"<{type(value).__name__}>"
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
