@@ -155,9 +155,187 @@ def cmd_schemas(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
     return EXIT_OK
 
 
+# -- size -------------------------------------------------------------------------------------
+def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
+    from .sizes import size_report
+
+    limits = _limits(args)
+    rows: list[dict[str, Any]] = []
+    failed = False
+    for env in read_envelopes(args.files, stdin):
+        try:
+            request = _request(env)
+            rep = size_report(request, limits)
+        except CioSchemasError as exc:
+            failed = True
+            rows.append({**env.source.to_dict(), "error": str(exc)})
+            if args.format == "text":
+                stdout.write(f"{env.source.label()}: {exc}\n")
+            continue
+        failed = failed or not rep.ok
+        row = {
+            **env.source.to_dict(),
+            "route": f"{request.method} {request.path}",
+            "size": rep.size,
+            "limit": rep.limit,
+            "scope": rep.scope,
+            "ok": rep.ok,
+            "items_over": list(rep.items_over),
+        }
+        rows.append(row)
+        if args.format == "text":
+            verdict = "ok" if rep.ok else "OVER"
+            extra = f" (items over: {', '.join(map(str, rep.items_over))})" if rep.items_over else ""
+            stdout.write(
+                f"{env.source.label()}: {row['route']}: {rep.size} / {rep.limit} bytes ({rep.scope}) {verdict}{extra}\n"
+            )
+    if args.format == "json":
+        _emit_json(stdout, {"status": "fail" if failed else "ok", "limits": args.limits, "kb": args.kb, "results": rows})
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    from .sizes import get_limits
+
+    try:
+        return get_limits(args.limits, kb=args.kb)
+    except CioSchemasError as exc:
+        raise _Usage(str(exc)) from None
+
+
+# -- convert ----------------------------------------------------------------------------------
+def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> tuple[list[str], list[str], list[str]]:
+    """Convert one envelope: (output lines, loss lines, error messages). Never raises for bad input."""
+    from .converters import convert
+
+    try:
+        request = _request(env)
+        result = convert(request, to, strict=strict, options=options)
+    except CioSchemasError as exc:
+        return [], [], [f"{env.source.label()}: {str(exc).splitlines()[0]}"]
+    except RecursionError:
+        return [], [], [f"{env.source.label()}: input nested too deeply"]
+    out = [json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":")) for r in result.requests]
+    src = env.source.to_dict()
+    losses = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in result.losses]
+    return out, losses, []
+
+
+def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> list[tuple[list[str], list[str], list[str]]]:
+    """Worker side of ``--jobs``: parse and convert a chunk of JSON Lines."""
+    from .jsonio import loads
+
+    lines, to, strict, options = job
+    results = []
+    for name, lineno, raw in lines:
+        try:
+            value = loads(raw, line=lineno)
+        except InvalidJSONError as exc:
+            results.append(([], [], [f"{name}:{lineno}: invalid JSON: {exc}"]))
+            continue
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        merged: tuple[list[str], list[str], list[str]] = ([], [], [])
+        for index, item in items:
+            o, lo, e = _convert_envelope(Envelope(Source(name, lineno, index), item), to, strict, options)
+            merged[0].extend(o)
+            merged[1].extend(lo)
+            merged[2].extend(e)
+        results.append(merged)
+    return results
+
+
+def _raw_chunks(files: Sequence[str], stdin: IO[bytes], size: int) -> Iterator[list[tuple[str, int, bytes]]]:
+    for name in files or ["-"]:
+        stream = _open(name, stdin)
+        label = "<stdin>" if name == "-" else name
+        chunk: list[tuple[str, int, bytes]] = []
+        try:
+            for lineno, raw in enumerate(stream, 1):
+                if raw.strip():
+                    chunk.append((label, lineno, raw))
+                    if len(chunk) >= size:
+                        yield chunk
+                        chunk = []
+        finally:
+            if stream is not stdin:
+                stream.close()
+        if chunk:
+            yield chunk
+
+
+def _parallel(
+    args: argparse.Namespace, options: Any, stdin: IO[bytes]
+) -> Iterator[tuple[list[str], list[str], list[str]]]:
+    import collections
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn" if sys.platform == "win32" else "fork")
+    with ctx.Pool(args.jobs) as pool:
+        pending: collections.deque[Any] = collections.deque()
+        for chunk in _raw_chunks(args.files, stdin, 500):
+            pending.append(pool.apply_async(_convert_chunk, ((chunk, args.to, args.strict, options),)))
+            while len(pending) > 2 * args.jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
+    from .conversion import ConvertOptions
+
+    _limits(args)
+    options = ConvertOptions(
+        limits=args.limits,
+        kb=args.kb,
+        identifier_kind=args.identifier_kind,
+        convert_iso_attributes=not args.keep_iso,
+    )
+    loss_file: IO[str] | None = None
+    if args.losses:
+        try:
+            loss_file = open(args.losses, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise _Usage(f"cannot write {args.losses}: {exc.strerror or exc}") from None
+    if args.jobs > 1:
+        results: Iterator[tuple[list[str], list[str], list[str]]] = _parallel(args, options, stdin)
+    else:
+        results = (
+            _convert_envelope(env, args.to, args.strict, options)
+            if env.error is None
+            else ([], [], [f"{env.source.label()}: invalid JSON: {env.error}"])
+            for env in read_envelopes(args.files, stdin)
+        )
+    refused = converted = lost = 0
+    try:
+        for out, losses, errors in results:
+            for line in out:
+                stdout.write(line + "\n")
+            converted += bool(out)
+            lost += len(losses)
+            if loss_file is not None:
+                for line in losses:
+                    loss_file.write(line + "\n")
+            for message in errors:
+                refused += 1
+                stderr.write(message + "\n")
+    finally:
+        if loss_file is not None:
+            loss_file.close()
+    if lost and loss_file is None:
+        stderr.write(f"note: {lost} value(s) had no home in {args.to}; use --losses FILE for the details\n")
+    if refused:
+        stderr.write(f"error: {refused} request(s) refused\n")
+    return EXIT_INVALID if refused else EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------------
 Command = Callable[[argparse.Namespace, IO[str], IO[str], IO[bytes]], int]
-COMMANDS: dict[str, Command] = {"validate": cmd_validate, "schemas": cmd_schemas}
+COMMANDS: dict[str, Command] = {
+    "validate": cmd_validate,
+    "schemas": cmd_schemas,
+    "size": cmd_size,
+    "convert": cmd_convert,
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -189,7 +367,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or nothing reads stdin")
     p = sub.add_parser("schemas", help="list every shipped schema with its route")
     _add_format(p)
+
+    p = sub.add_parser("size", help="measure request bodies against the size limits")
+    _add_format(p)
+    _add_limits(p)
+    p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or nothing reads stdin")
+
+    from .converters import TARGETS
+
+    p = sub.add_parser("convert", help="convert request envelopes to another API (JSON Lines out)")
+    p.add_argument("--to", required=True, choices=TARGETS, help="the target API")
+    p.add_argument("--strict", action="store_true", help="refuse any request that would lose a value")
+    _add_limits(p)
+    p.add_argument("--losses", metavar="FILE", help="write every loss as JSON Lines to FILE")
+    p.add_argument(
+        "--identifier-kind",
+        choices=("auto", "id", "email", "cio_id"),
+        default="auto",
+        help="how a Pipelines userId maps to a Track identifier (default: auto, by its shape)",
+    )
+    p.add_argument(
+        "--keep-iso", action="store_true", help="do not turn ISO 8601 strings in attributes into Unix seconds"
+    )
+    p.add_argument("-j", "--jobs", type=_positive, default=1, help="worker processes for JSON Lines input (default 1)")
+    p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or nothing reads stdin")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return value
+
+
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--limits",
+        default="default",
+        choices=("default", "pipelines-openapi"),
+        help="size limits profile (default: Track 32 KB/500 KB, Pipelines 64 KB/1 MB)",
+    )
+    p.add_argument("--kb", type=int, choices=(1000, 1024), default=1000, help="bytes per KB (default 1000)")
 
 
 def run(argv: Sequence[str], stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:

@@ -128,8 +128,13 @@ class SchemaRegistry:
     def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
         self._schemas: dict[str, Mapping[str, Any]] = dict(schemas)
         self._by_id = {s.get("$id", BASE_URI + n + ".json"): n for n, s in self._schemas.items()}
+        # Resources are registered without "$schema": jsonschema would otherwise switch to the plain
+        # Draft 2020-12 validator when a $ref enters another file, and stop checking maxBytes.
         self.registry: Registry[Any] = Registry(retrieve=_no_remote).with_resources(  # type: ignore[call-arg]
-            (s.get("$id", BASE_URI + n + ".json"), Resource.from_contents(s, default_specification=DRAFT202012))
+            (
+                s.get("$id", BASE_URI + n + ".json"),
+                DRAFT202012.create_resource({k: v for k, v in s.items() if k != "$schema"}),
+            )
             for n, s in self._schemas.items()
         ).crawl()
         self._validators: dict[str, Validator] = {}

@@ -1,0 +1,229 @@
+"""Benchmarks: validate, convert and size-check, as ratios to ``json.loads`` of the same bytes.
+
+Run: ``python benchmarks/run.py`` (add ``--quick`` for fewer repeats, ``--cli`` to also time
+``cio-schemas convert`` on a generated JSON Lines file, ``--cli-mb N`` to set its size).
+
+Inputs are generated deterministically (a fixed seed): a ~1 MB Pipelines batch, a ~500 KB Track v2
+batch, single ~1 KB and ~60 KB Pipelines calls. For each, the median time of ``json.loads`` is the unit,
+and every other step is printed as a ratio to it, measured in the same run (machines are noisy: compare
+ratios, not seconds). The "naive" row validates the same body against Customer.io's published OpenAPI
+with ``jsonschema``, reading ``oneOf`` as ``anyOf`` so that valid input can pass at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cio_schemas import Request, check_size, convert, iter_errors
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _call(rng: random.Random, i: int) -> dict[str, Any]:
+    user = f"user-{rng.randrange(10**6)}"
+    kind = rng.choice(["identify", "track", "track", "page"])
+    base: dict[str, Any] = {
+        "type": kind,
+        "userId": user,
+        "anonymousId": f"{rng.getrandbits(64):016x}",
+        "messageId": f"msg-{i}",
+        "timestamp": f"2023-04-26T13:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z",
+        "context": {
+            "ip": f"203.0.113.{rng.randrange(255)}",
+            "locale": "en-US",
+            "userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15",
+            "library": {"name": "analytics.js", "version": "2.11.1"},
+            "page": {"path": "/pricing", "url": "https://example.com/pricing", "title": "Pricing"},
+        },
+    }
+    if kind == "identify":
+        base["traits"] = {
+            "email": f"{user}@example.com",
+            "name": "Cool Person",
+            "plan": rng.choice(["free", "pro", "enterprise"]),
+            "logins": rng.randrange(1000),
+            "createdAt": "2021-01-05T10:00:00.000Z",
+        }
+    elif kind == "track":
+        base["event"] = rng.choice(["Order Completed", "Product Viewed", "Signed Up"])
+        base["properties"] = {"price": round(rng.random() * 100, 2), "sku": f"SKU-{rng.randrange(10**5)}", "qty": 2}
+    else:
+        base["name"] = "Pricing"
+        base["properties"] = {"url": "https://example.com/pricing", "title": "Pricing", "referrer": ""}
+    return base
+
+
+def pipelines_batch(target_bytes: int, seed: int = 1) -> dict[str, Any]:
+    rng = random.Random(seed)
+    items: list[dict[str, Any]] = []
+    size = 12
+    while size < target_bytes:
+        item = _call(rng, len(items))
+        size += len(json.dumps(item, separators=(",", ":"))) + 1
+        items.append(item)
+    return {"batch": items}
+
+
+def v2_batch(target_bytes: int, seed: int = 2) -> dict[str, Any]:
+    rng = random.Random(seed)
+    items: list[dict[str, Any]] = []
+    size = 12
+    while size < target_bytes:
+        user = f"user-{rng.randrange(10**6)}"
+        if rng.random() < 0.5:
+            item: dict[str, Any] = {
+                "type": "person",
+                "action": "identify",
+                "identifiers": {"id": user},
+                "attributes": {"email": f"{user}@example.com", "plan": "pro", "logins": rng.randrange(100)},
+                "timestamp": 1682516539,
+            }
+        else:
+            item = {
+                "type": "person",
+                "action": "event",
+                "identifiers": {"id": user},
+                "name": "Order Completed",
+                "attributes": {"price": round(rng.random() * 100, 2), "sku": f"SKU-{rng.randrange(10**5)}"},
+                "timestamp": 1682516539 + rng.randrange(10**5),
+            }
+        size += len(json.dumps(item, separators=(",", ":"))) + 1
+        items.append(item)
+    return {"batch": items}
+
+
+def single(target_bytes: int, seed: int = 3) -> dict[str, Any]:
+    rng = random.Random(seed)
+    body = _call(rng, 0)
+    body["type"] = "track"
+    body["event"] = "Order Completed"
+    body["properties"] = {"note": ""}
+    body.pop("traits", None)
+    body.pop("name", None)
+    pad = target_bytes - len(json.dumps(body, separators=(",", ":")))
+    body["properties"]["note"] = "x" * max(pad, 0)
+    return body
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm caches (validators are built once per schema)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def naive_validator() -> Callable[[Any, str], bool]:
+    """Validate against the published OpenAPI with jsonschema, oneOf read as anyOf."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    def any_of(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {("anyOf" if k == "oneOf" else k): any_of(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [any_of(v) for v in node]
+        return node
+
+    docs = {}
+    for name in ("pipelines", "track"):
+        path = ROOT / "tests" / "upstream" / f"customerio-{name}-api-openapi.json"
+        docs[name] = any_of(json.loads(path.read_text()))
+    registry: Registry[Any] = Registry().with_resources(
+        (f"urn:{k}", Resource.from_contents(v, default_specification=DRAFT202012)) for k, v in docs.items()
+    )
+    validators: dict[str, Any] = {}
+
+    def check(body: Any, ref: str) -> bool:
+        if ref not in validators:
+            validators[ref] = Draft202012Validator({"$ref": ref}, registry=registry)
+        return bool(validators[ref].is_valid(body))
+
+    return check
+
+
+def run_case(name: str, path: str, body: dict[str, Any], targets: list[str], repeat: int) -> None:
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    request = Request("POST", path, body)
+    events = len(body.get("batch", [body]))
+    unit = median_time(lambda: json.loads(raw), repeat)
+    rows: list[tuple[str, float]] = [("json.loads", unit)]
+    rows.append(("validate", median_time(lambda: list(iter_errors(request)), repeat)))
+    for target in targets:
+        rows.append((f"convert → {target}", median_time(lambda t=target: convert(request, t), repeat)))  # type: ignore[misc]
+    rows.append(("size check", median_time(lambda: check_size(request), repeat)))
+    main = targets[0]
+
+    def together() -> None:
+        req = Request("POST", path, json.loads(raw))
+        check_size(req, raw=raw)
+        convert(req, main)  # convert validates its input first
+
+    rows.append((f"loads + validate + convert → {main} + size", median_time(together, repeat)))
+    check = naive_validator()
+    ref = {
+        "/v1/batch": "urn:pipelines#/components/schemas/batch",
+        "/v1/track": "urn:pipelines#/components/schemas/track",
+        "/api/v2/batch": "urn:track#/paths/~1api~1v2~1batch/post/requestBody/content/application~1json/schema",
+    }[path]
+    rows.append(("naive: published OpenAPI + jsonschema", median_time(lambda: check(body, ref), max(3, repeat // 3))))
+    print(f"\n{name}: {len(raw):,} bytes, {events} event(s)")
+    for label, seconds in rows:
+        rate = events / seconds if seconds else float("inf")
+        print(f"  {label:<46} {seconds * 1000:9.2f} ms  {seconds / unit:8.1f}x  {rate:12,.0f} events/s")
+
+
+def run_cli(megabytes: int, targets: str) -> None:
+    rng = random.Random(4)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.jsonl"
+        with path.open("w") as fh:
+            written = i = 0
+            while written < megabytes * 1_000_000:
+                line = json.dumps({"method": "POST", "path": "/v1/track", "body": _call(rng, i) | {"type": "track", "event": "x"}})
+                fh.write(line + "\n")
+                written += len(line) + 1
+                i += 1
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            proc = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "cio_schemas", "convert", "--to", targets,
+                 "-j", str(jobs), str(path)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )
+            seconds = time.perf_counter() - start
+            peak_kb = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "?"
+            print(f"  cli convert --jobs {jobs}: {seconds:7.2f} s, {i / seconds:10,.0f} lines/s, peak RSS {peak_kb} KB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--cli", action="store_true", help="also time the CLI on a generated JSON Lines file")
+    parser.add_argument("--cli-mb", type=int, default=100, help="size of that file in MB (default 100)")
+    args = parser.parse_args()
+    repeat = 5 if args.quick else 15
+    run_case("Pipelines batch ~1 MB", "/v1/batch", pipelines_batch(1_000_000), ["track-v2", "track-v1"], repeat)
+    run_case("Track v2 batch ~500 KB", "/api/v2/batch", v2_batch(500_000), ["pipelines", "track-v1"], repeat)
+    run_case("Pipelines call ~1 KB", "/v1/track", single(1_000), ["track-v2", "track-v1"], repeat * 20)
+    run_case("Pipelines call ~60 KB", "/v1/track", single(60_000), ["track-v2", "track-v1"], repeat * 4)
+    if args.cli:
+        print(f"\nCLI on a {args.cli_mb} MB JSON Lines file")
+        run_cli(args.cli_mb, "track-v2")
+
+
+if __name__ == "__main__":
+    main()
