@@ -193,16 +193,32 @@ def run_cli(megabytes: int, targets: str) -> None:
         with path.open("w") as fh:
             written = i = 0
             while written < megabytes * 1_000_000:
-                line = json.dumps({"method": "POST", "path": "/v1/track", "body": _call(rng, i) | {"type": "track", "event": "x"}})
+                line = json.dumps(
+                    {"method": "POST", "path": "/v1/track", "body": _call(rng, i) | {"type": "track", "event": "x"}}
+                )
                 fh.write(line + "\n")
                 written += len(line) + 1
                 i += 1
         for jobs in (1, 2):
             start = time.perf_counter()
             proc = subprocess.run(
-                ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "cio_schemas", "convert", "--to", targets,
-                 "-j", str(jobs), str(path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                [
+                    "/usr/bin/time",
+                    "-f",
+                    "%M",
+                    sys.executable,
+                    "-m",
+                    "cio_schemas",
+                    "convert",
+                    "--to",
+                    targets,
+                    "-j",
+                    str(jobs),
+                    str(path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             seconds = time.perf_counter() - start
             peak_kb = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "?"

@@ -69,10 +69,12 @@ _EXPORTS: dict[str, str] = {
     "Problem": "errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [*sorted(_EXPORTS), "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import ROUTES, Route, match_route
+    from .conversion import Conversion, ConvertOptions, Loss
+    from .converters import convert, convert_many
     from .errors import (
         CioSchemasError,
         InvalidJSONError,
@@ -86,12 +88,10 @@ if TYPE_CHECKING:  # pragma: no cover
         UnknownRouteError,
         UnsupportedConversionError,
     )
-    from .conversion import Conversion, ConvertOptions, Loss
-    from .converters import convert, convert_many
-    from .sizes import Limits, byte_size, check_size, get_limits, size_report, split_batch
-    from .timestamps import convert_iso_attributes, is_iso_timestamp, normalize_request_timestamps, to_iso, to_unix
     from .registry import SchemaRegistry, get_schema, schema_names, validator_for
     from .request import Request, build_path
+    from .sizes import Limits, byte_size, check_size, get_limits, size_report, split_batch
+    from .timestamps import convert_iso_attributes, is_iso_timestamp, normalize_request_timestamps, to_iso, to_unix
     from .validation import best_match, is_valid, iter_errors, validate
 
 

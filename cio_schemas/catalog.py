@@ -107,15 +107,26 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/segments/{segment_id}/remove_customers",
         "Remove people from a manual segment",
     ),
-    Route("track-v2", "entity", "POST", "/api/v2/entity", "track_v2/entity", summary="One person, object or delivery operation"),
-    Route("track-v2", "batch", "POST", "/api/v2/batch", "track_v2/batch", batch=True, summary="A batch of v2 operations"),
+    Route(
+        "track-v2",
+        "entity",
+        "POST",
+        "/api/v2/entity",
+        "track_v2/entity",
+        summary="One person, object or delivery operation",
+    ),
+    Route(
+        "track-v2", "batch", "POST", "/api/v2/batch", "track_v2/batch", batch=True, summary="A batch of v2 operations"
+    ),
     Route("pipelines", "identify", "POST", "/v1/identify", "pipelines/identify", summary="Identify a person"),
     Route("pipelines", "track", "POST", "/v1/track", "pipelines/track", summary="Track an event or a semantic event"),
     Route("pipelines", "page", "POST", "/v1/page", "pipelines/page", summary="A page view"),
     Route("pipelines", "screen", "POST", "/v1/screen", "pipelines/screen", summary="A mobile screen view"),
     Route("pipelines", "group", "POST", "/v1/group", "pipelines/group", summary="Relate a person to an object (group)"),
     Route("pipelines", "alias", "POST", "/v1/alias", "pipelines/alias", summary="Merge a previous id into a user id"),
-    Route("pipelines", "batch", "POST", "/v1/batch", "pipelines/batch", batch=True, summary="A batch of Pipelines calls"),
+    Route(
+        "pipelines", "batch", "POST", "/v1/batch", "pipelines/batch", batch=True, summary="A batch of Pipelines calls"
+    ),
 )
 
 V2_OPERATIONS: Mapping[tuple[str, str], str] = {

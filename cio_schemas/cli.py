@@ -61,7 +61,7 @@ def _open(name: str, stdin: IO[bytes]) -> IO[bytes]:
     if name == "-":
         return stdin
     try:
-        return open(name, "rb")  # noqa: SIM115 - closed by the caller
+        return open(name, "rb")
     except OSError as exc:
         raise _Usage(f"cannot read {name}: {exc.strerror or exc}") from None
 
@@ -190,7 +190,9 @@ def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: 
                 f"{env.source.label()}: {row['route']}: {rep.size} / {rep.limit} bytes ({rep.scope}) {verdict}{extra}\n"
             )
     if args.format == "json":
-        _emit_json(stdout, {"status": "fail" if failed else "ok", "limits": args.limits, "kb": args.kb, "results": rows})
+        _emit_json(
+            stdout, {"status": "fail" if failed else "ok", "limits": args.limits, "kb": args.kb, "results": rows}
+        )
     return EXIT_INVALID if failed else EXIT_OK
 
 
@@ -221,12 +223,14 @@ def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> tup
     return out, losses, []
 
 
-def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> list[tuple[list[str], list[str], list[str]]]:
+def _convert_chunk(
+    job: tuple[list[tuple[str, int, bytes]], str, bool, Any],
+) -> list[tuple[list[str], list[str], list[str]]]:
     """Worker side of ``--jobs``: parse and convert a chunk of JSON Lines."""
     from .jsonio import loads
 
     lines, to, strict, options = job
-    results = []
+    results: list[tuple[list[str], list[str], list[str]]] = []
     for name, lineno, raw in lines:
         try:
             value = loads(raw, line=lineno)

@@ -213,8 +213,7 @@ class PayloadTooLargeError(CioSchemasError, ValueError):
         head = f"{route}: " if route else ""
         extra = f" (items {', '.join(map(str, self.items))})" if self.items else ""
         super().__init__(
-            f"{head}{scope} payload of {size} bytes is over the {limit}-byte limit{extra}; "
-            "split it or remove data"
+            f"{head}{scope} payload of {size} bytes is over the {limit}-byte limit{extra}; split it or remove data"
         )
 
 

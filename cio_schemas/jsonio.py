@@ -155,7 +155,7 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             return
         yield from _expand(value, start)
         return
-    for (ln, _), value, error in zip(first_lines, parsed, errors):
+    for (ln, _), value, error in zip(first_lines, parsed, errors, strict=True):
         if error is not None:
             yield Document(ln, None, error=error)
         else:

@@ -34,7 +34,6 @@ from .errors import NoSuchSchemaError
 __all__ = [
     "BASE_URI",
     "SchemaRegistry",
-    "REGISTRY",
     "get_schema",
     "schema_names",
     "validator_for",
@@ -60,9 +59,7 @@ def _max_bytes(validator: Any, limit: int, instance: Any, schema: Mapping[str, A
         yield ValidationError(f"{what} is {size} bytes long; the limit is {limit} bytes (UTF-8)")
 
 
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$"
-)
+_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$")
 
 
 def _is_datetime(instance: object) -> bool:
@@ -92,7 +89,9 @@ FORMAT_CHECKER.checks("date-time")(_is_datetime)
 FORMAT_CHECKER.checks("email")(_is_email)
 
 #: Draft 2020-12 plus cio-schemas' ``maxBytes`` keyword.
-CioValidator: type[Validator] = _validators.extend(Draft202012Validator, {"maxBytes": _max_bytes})
+CioValidator: type[Validator] = _validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"maxBytes": _max_bytes}
+)
 
 
 def _schema_root() -> Traversable:
@@ -116,7 +115,7 @@ def _walk(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversa
 
 
 def _no_remote(uri: str) -> Resource[Any]:
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
 
 class SchemaRegistry:
@@ -130,13 +129,17 @@ class SchemaRegistry:
         self._by_id = {s.get("$id", BASE_URI + n + ".json"): n for n, s in self._schemas.items()}
         # Resources are registered without "$schema": jsonschema would otherwise switch to the plain
         # Draft 2020-12 validator when a $ref enters another file, and stop checking maxBytes.
-        self.registry: Registry[Any] = Registry(retrieve=_no_remote).with_resources(  # type: ignore[call-arg]
-            (
-                s.get("$id", BASE_URI + n + ".json"),
-                DRAFT202012.create_resource({k: v for k, v in s.items() if k != "$schema"}),
+        self.registry: Registry[Any] = (
+            Registry(retrieve=_no_remote)  # type: ignore[call-arg]
+            .with_resources(
+                (
+                    s.get("$id", BASE_URI + n + ".json"),
+                    DRAFT202012.create_resource({k: v for k, v in s.items() if k != "$schema"}),
+                )
+                for n, s in self._schemas.items()
             )
-            for n, s in self._schemas.items()
-        ).crawl()
+            .crawl()
+        )
         self._validators: dict[str, Validator] = {}
 
     @classmethod

@@ -105,9 +105,7 @@ class Request:
         host = (parts.hostname or "").lower()
         family = HOSTS.get(host)
         if parts.scheme not in ("http", "https") or family is None:
-            raise InvalidRequestError(
-                f"{url!r} is not on a Customer.io API host ({', '.join(HOSTS)})", "/path"
-            )
+            raise InvalidRequestError(f"{url!r} is not on a Customer.io API host ({', '.join(HOSTS)})", "/path")
         path = parts.path or "/"
         if family == "track" and (path.startswith("/v1/") or path.startswith("/v2/")):
             path = "/api" + path

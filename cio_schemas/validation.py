@@ -70,9 +70,10 @@ def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...])
         missing = [e for e in error.context if e.validator == "required" and not e.relative_path]
         if len(missing) == len(error.context):
             names: list[str] = []
+            present = error.instance if isinstance(error.instance, Mapping) else {}
             for e in missing:
                 for n in e.validator_value:  # type: ignore[union-attr]
-                    if n not in names and n not in (error.instance or {}):
+                    if n not in names and n not in present:
                         names.append(n)
             keyword = "required"
             message = "needs one of " + ", ".join(repr(n) for n in names)
@@ -100,9 +101,7 @@ def _schema_errors(
         yield _problem(error, label, prefix)
 
 
-def _items(
-    reg: SchemaRegistry, route: Route, body: Any
-) -> Iterator[Problem]:
+def _items(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
     items = body.get("batch") if isinstance(body, Mapping) else None
     yield from _envelope(reg, route, body)
     if not isinstance(items, list):
@@ -137,7 +136,9 @@ def _path_problems(route: Route, params: Mapping[str, str]) -> Iterator[Problem]
                 "route",
             )
         if key == "segment_id" and not (value.isascii() and value.isdigit() and int(value) < 2**31):
-            yield Problem("", "path", f"path parameter 'segment_id' must be a 32-bit integer, not {value!r}", value, "route")
+            yield Problem(
+                "", "path", f"path parameter 'segment_id' must be a 32-bit integer, not {value!r}", value, "route"
+            )
 
 
 def _body_problems(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:

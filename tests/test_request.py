@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cio_schemas import Request, UnknownRouteError, build_path
-from cio_schemas.catalog import ROUTES, V2_OPERATIONS, SEMANTIC_EVENTS, match_route, route_by_operation
+from cio_schemas.catalog import ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS, match_route, route_by_operation
 from cio_schemas.errors import InvalidRequestError
 
 
@@ -41,11 +41,11 @@ def test_percent_decoding_and_encoding_round_trip() -> None:
 
 def test_unknown_route_names_what_exists() -> None:
     with pytest.raises(UnknownRouteError) as info:
-        Request("POST", "/v1/nope").route
+        _ = Request("POST", "/v1/nope").route
     assert "/v1/identify" in str(info.value)
     assert isinstance(info.value, LookupError)
     with pytest.raises(UnknownRouteError) as info:
-        Request("GET", "/v1/identify").route
+        _ = Request("GET", "/v1/identify").route
     assert info.value.known == ("POST /v1/identify",)
 
 

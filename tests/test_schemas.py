@@ -18,7 +18,7 @@ NAMES = schema_names()
 
 def test_every_file_is_loaded() -> None:
     on_disk = sorted(p.relative_to(SCHEMAS).with_suffix("").as_posix() for p in SCHEMAS.rglob("*.json"))
-    assert NAMES == on_disk
+    assert on_disk == NAMES
 
 
 def test_every_table_entry_has_a_schema() -> None:

@@ -69,7 +69,7 @@ def _curl_body(source: str) -> Any:
 def _collect() -> list[tuple[str, str, Any]]:
     cases: list[tuple[str, str, Any]] = []
     for path, item in SPEC["paths"].items():
-        for method, op in item.items():
+        for op in item.values():
             if not isinstance(op, dict) or "requestBody" not in op:
                 continue
             content = op["requestBody"]["content"]["application/json"]

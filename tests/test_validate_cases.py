@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from cio_schemas import Request, iter_errors, validate, InvalidPayloadError
 from conftest import load_cases
+
+from cio_schemas import InvalidPayloadError, Request, iter_errors, validate
 
 CASES = list(load_cases("validate"))
 
