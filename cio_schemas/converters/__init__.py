@@ -1,0 +1,187 @@
+"""``convert()``: turn a request of one API into the equivalent request(s) of another.
+
+Dispatch goes through one table, :data:`CONVERTERS`, keyed by
+``(schema name of the input, target API)``: the schema the validator selects
+for a request (``track_v1/identify``, ``track_v2/person/add_device``,
+``pipelines/semantic/user_deleted`` …) names its shape, so the converters, the
+validator and the schema docs share one vocabulary, and a missing pair is a
+visible gap. Batches are handled here, generically: every item goes through the
+single-item converter, then the outputs are re-chunked under the target's
+limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ..catalog import route_by_operation
+from ..conversion import Context, Conversion, ConvertOptions, Node, Target
+from ..errors import LossyConversionError, UnsupportedConversionError
+from ..request import Request
+from ..validation import item_schema, validate
+
+__all__ = ["convert", "convert_many", "CONVERTERS", "COALESCERS", "Converter", "source_kind", "TARGETS"]
+
+#: A single-item converter: the input body's view, the input request, the context → output requests.
+Converter = Callable[[Node, Request, Context], list[Request]]
+
+TARGETS: tuple[Target, ...] = ("pipelines", "track-v1", "track-v2")
+
+#: ``(input schema name, target API)`` → converter. Filled by the direction modules below.
+CONVERTERS: dict[tuple[str, str], Converter] = {}
+
+#: Target API → a function merging adjacent output requests that belong together
+#: (an identify followed by its relationships), so that round trips are exact.
+COALESCERS: dict[str, Callable[[list[Request]], list[Request]]] = {}
+
+#: Why a route has no converter to a target (forms, segments, …).
+UNSUPPORTED: dict[tuple[str, str], str] = {}
+
+
+def register(kind: str, target: str) -> Callable[[Converter], Converter]:
+    """Decorator: register a converter for ``(kind, target)``."""
+
+    def deco(fn: Converter) -> Converter:
+        if (kind, target) in CONVERTERS:
+            raise RuntimeError(f"two converters for {kind} → {target}")
+        CONVERTERS[(kind, target)] = fn
+        return fn
+
+    return deco
+
+
+def source_kind(request: Request) -> str:
+    """The schema name that describes ``request``'s shape (the key into :data:`CONVERTERS`)."""
+    route = request.route
+    if route.batch or route.api == "track-v1":
+        return route.schema
+    if route.api == "track-v2" or route.operation == "track":
+        name = item_schema(route.api, request.body if route.api == "track-v2" else {"type": "track", **request.body})
+        return name or route.schema
+    return route.schema
+
+
+def _convert_one(request: Request, kind: str, ctx: Context, pointer: str) -> list[Request]:
+    fn = CONVERTERS.get((kind, ctx.target))
+    if fn is None:
+        reason = UNSUPPORTED.get((kind, ctx.target)) or UNSUPPORTED.get((kind, "*"))
+        raise UnsupportedConversionError(
+            f"{request.method} {request.route.template}" + (f" ({kind})" if kind != request.route.schema else ""),
+            ctx.target,
+            reason or "no converter for this shape",
+        )
+    body = request.body if isinstance(request.body, Mapping) else {}
+    node = ctx.root(body, pointer)
+    if request.route.api in ("pipelines", "track-v2"):
+        node.use("type")
+    if request.route.api == "track-v2":
+        node.use("action")
+    return fn(node, request, ctx)
+
+
+def _batch_items(request: Request) -> Iterable[tuple[int, Request, str]]:
+    route = request.route
+    for index, item in enumerate(request.body["batch"]):
+        if route.api == "pipelines":
+            sub = Request("POST", route_by_operation("pipelines", item["type"]).template, item)
+        else:
+            sub = Request("POST", "/api/v2/entity", item)
+        yield index, sub, source_kind(sub)
+
+
+def _convert_batch(request: Request, ctx: Context) -> list[Request]:
+    from ._batch import pack
+
+    body = request.body
+    envelope = ctx.root(body)
+    envelope.use("batch")
+    converted: list[tuple[int, list[Request]]] = []
+    for index, sub, kind in _batch_items(request):
+        converted.append((index, _convert_one(sub, kind, ctx, f"/body/batch/{index}")))
+    return pack(request, envelope, converted, ctx)
+
+
+def convert(
+    request: Request,
+    to: Target | str,
+    *,
+    strict: bool = False,
+    options: ConvertOptions | None = None,
+    **option_values: Any,
+) -> Conversion:
+    """Convert ``request`` into the equivalent request(s) of the ``to`` API.
+
+    ``to`` is ``"pipelines"``, ``"track-v1"`` or ``"track-v2"``. Options are
+    those of :class:`~cio_schemas.conversion.ConvertOptions`, given as an
+    ``options=`` value or as keywords (``identifier_kind="email"``).
+
+    It raises :class:`~cio_schemas.errors.InvalidPayloadError` when the input is
+    invalid (nothing is converted), :class:`~cio_schemas.errors.UnsupportedConversionError`
+    when the request has no counterpart in the target, and, with ``strict=True``,
+    :class:`~cio_schemas.errors.LossyConversionError` instead of returning losses.
+    """
+    if to not in TARGETS:
+        raise UnsupportedConversionError(
+            f"{request.method} {request.path}", str(to), f"unknown target; use one of {', '.join(TARGETS)}"
+        )
+    if options is None:
+        options = ConvertOptions(**option_values)
+    elif option_values:
+        raise TypeError("pass either options= or option keywords, not both")
+    validate(request)
+    ctx = Context(source=request, target=to, options=options)
+    if request.route.api == to:
+        return ctx.result([request])
+    if request.route.batch:
+        out = _convert_batch(request, ctx)
+    else:
+        out = _convert_one(request, source_kind(request), ctx, "/body")
+    ctx.finish()
+    coalesce = COALESCERS.get(to)
+    if coalesce is not None and (not request.route.batch or to == "track-v1"):
+        out = coalesce(out)
+    result = ctx.result(out)
+    if strict and result.losses:
+        raise LossyConversionError(result.losses, route=f"{request.method} {request.path}")
+    return result
+
+
+def convert_many(
+    requests: Iterable[Request],
+    to: Target | str,
+    *,
+    strict: bool = False,
+    options: ConvertOptions | None = None,
+    **option_values: Any,
+) -> list[Conversion]:
+    """Convert a sequence, merging adjacent outputs that belong together.
+
+    Converting ``[identify, group, group]`` to Track v1 gives one ``PUT`` with
+    both relationships (the last conversion carries the merged requests, the
+    ones it absorbed carry none), which is what makes Track → Pipelines →
+    Track round trips exact.
+    """
+    results = [convert(r, to, strict=strict, options=options, **option_values) for r in requests]
+    coalesce = COALESCERS.get(str(to))
+    if coalesce is None:
+        return results
+    merged: list[Conversion] = []
+    pending: list[Request] = []
+    for res in results:
+        pending = coalesce(pending + list(res.requests))
+        merged.append(res)
+    if not merged:
+        return merged
+    # Re-attribute: every output request to the last conversion, in order.
+    out = [Conversion(r.source, r.target, (), r.losses, r.changes, r.notes) for r in merged[:-1]]
+    last = merged[-1]
+    out.append(Conversion(last.source, last.target, tuple(pending), last.losses, last.changes, last.notes))
+    return out
+
+
+def _load() -> None:
+    from . import _pipelines_to_v1, _pipelines_to_v2, _v1_to_pipelines, _v1_v2, _v2_to_pipelines  # noqa: F401
+
+
+_load()

@@ -1,0 +1,68 @@
+"""Re-packing converted batch items into the target API's batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..conversion import Context, Node
+from ..request import Request
+
+__all__ = ["pack"]
+
+
+def _flush(items: list[tuple[int, Any]], api: str, path: str, ctx: Context, out: list[Request]) -> None:
+    from ..sizes import get_limits, split_batch
+
+    if not items:
+        return
+    limits = get_limits(ctx.options.limits, kb=ctx.options.kb)
+    split = split_batch([body for _, body in items], api, limits)
+    for rejected in split.rejected:
+        source_index = items[rejected.index][0]
+        ctx.lose(f"/body/batch/{source_index}", ctx.source.body["batch"][source_index], "too-large", rejected.reason)
+    out.extend(Request("POST", path, batch) for batch in split.batches)
+    items.clear()
+
+
+def _pipelines_item(request: Request) -> dict[str, Any] | None:
+    """A single Pipelines call as a batch item (its ``type`` set), or None if it cannot be one."""
+    body = dict(request.body)
+    call = request.route.operation
+    if call == "group" and "userId" not in body and "anonymousId" not in body:
+        return None  # batch group items need a person; send it on its own
+    body["type"] = call
+    return body
+
+
+def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Request]]], ctx: Context) -> list[Request]:
+    """Turn per-item conversions into the target's requests, in order.
+
+    To Track v1 (no batch endpoint): every converted request as it is. To Track
+    v2 and Pipelines: items re-chunked into batches under the target's limits,
+    an item too large on its own reported as a ``too-large`` loss.
+    """
+    out: list[Request] = []
+    if ctx.target == "track-v1":
+        for _, reqs in converted:
+            out.extend(reqs)
+        return out
+    pending: list[tuple[int, Any]] = []
+    if ctx.target == "track-v2":
+        for index, reqs in converted:
+            for r in reqs:
+                if r.route.batch:
+                    pending.extend((index, item) for item in r.body["batch"])
+                else:
+                    pending.append((index, r.body))
+        _flush(pending, "track-v2", "/api/v2/batch", ctx, out)
+        return out
+    for index, reqs in converted:
+        for r in reqs:
+            item = _pipelines_item(r)
+            if item is None:
+                _flush(pending, "pipelines", "/v1/batch", ctx, out)
+                out.append(r)
+            else:
+                pending.append((index, item))
+    _flush(pending, "pipelines", "/v1/batch", ctx, out)
+    return out

@@ -1,0 +1,128 @@
+"""Pieces every converter shares: identifiers, timestamps, attribute values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from contextlib import suppress
+from typing import Any
+
+from ..conversion import Context, Node
+from ..errors import InvalidTimestampError
+
+__all__ = [
+    "classify",
+    "user_id_from_v2",
+    "v2_identifiers",
+    "identifier_from_v1",
+    "to_track_time",
+    "to_pipelines_time",
+    "track_attributes",
+    "object_type_int",
+]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ZERO_OFFSET = re.compile(r"([Zz]|[+-]00:?00)$")
+_HAS_OFFSET = re.compile(r"[Tt ]\d{2}:\d{2}.*[+-]\d{2}(:?\d{2})?$")
+
+
+def classify(value: str, override: str = "auto") -> tuple[str, str]:
+    """The Track identifier kind of a bare Pipelines id: ``("cio_id", "abc")``, ``("email", …)`` or ``("id", …)``.
+
+    ``cio_`` prefix → cio_id (prefix removed); an email shape → email; anything
+    else → id. ``override`` forces a kind (``"cio_id"`` strips a ``cio_`` prefix if present).
+    """
+    if override == "id" or override == "email":
+        return override, value
+    if override == "cio_id":
+        return "cio_id", value[4:] if value.startswith("cio_") else value
+    if value.startswith("cio_"):
+        return "cio_id", value[4:]
+    if _EMAIL.match(value):
+        return "email", value
+    return "id", value
+
+
+def v2_identifiers(ctx: Context, user_id: str, pointer: str) -> dict[str, str]:
+    """Track v2 ``identifiers`` for a Pipelines ``userId`` (by :func:`classify` and the option)."""
+    kind, value = classify(user_id, ctx.options.identifier_kind)
+    return {kind: value}
+
+
+def user_id_from_v2(ctx: Context, identifiers: Node) -> str | None:
+    """The Pipelines ``userId`` for v2 person ``identifiers`` (``cio_id`` gets its ``cio_`` prefix).
+
+    ``phone`` has no Pipelines home and is reported; an id that would read back
+    as another kind (an ``id`` shaped like an email) is reported as ``identifier-kind``.
+    """
+    for kind in ("id", "email", "cio_id"):
+        if kind in identifiers:
+            value = identifiers.take(kind)
+            user_id = "cio_" + value if kind == "cio_id" else value
+            if classify(user_id)[0] != kind:
+                ctx.lose(
+                    identifiers.at(kind),
+                    value,
+                    "identifier-kind",
+                    f"this {kind} reads back as a {classify(user_id)[0]} from its shape",
+                )
+            return str(user_id)
+    identifiers.drop("phone", "no-home", "Pipelines has no phone identifier; send the phone as a trait")
+    return None
+
+
+def identifier_from_v1(ctx: Context, value: str, pointer: str = "/path") -> str:
+    """A Track v1 path identifier as a Pipelines ``userId`` (the same string; ``cio_`` prefix kept)."""
+    return value
+
+
+def to_pipelines_time(ctx: Context, value: Any, pointer: str) -> str:
+    """Unix seconds (Track) → ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (exact)."""
+    from ..timestamps import to_iso
+
+    return to_iso(value)
+
+
+def to_track_time(ctx: Context, value: Any, pointer: str) -> int:
+    """An ISO 8601 string (Pipelines) → Unix seconds, floored.
+
+    When that changes the value (sub-second digits, or an offset other than
+    UTC), the original string is reported as a loss.
+    """
+    from ..timestamps import to_iso, to_unix
+
+    seconds = to_unix(value)
+    if isinstance(value, str):
+        if to_iso(value) != to_iso(seconds):
+            ctx.lose(pointer, value, "precision", "Track timestamps are whole seconds; the fraction was dropped")
+        elif _HAS_OFFSET.search(value.strip()) and not _ZERO_OFFSET.search(value.strip()):
+            ctx.lose(pointer, value, "offset", "Track timestamps are Unix seconds; the UTC offset was dropped")
+    return seconds
+
+
+def track_attributes(ctx: Context, attrs: Mapping[str, Any], pointer: str) -> dict[str, Any]:
+    """Attributes on their way to Track: ISO 8601 strings become Unix seconds (if the option is on).
+
+    Nested objects are walked; arrays are not entered (as Customer.io's own
+    destination does). Every converted value is reported as a change, and as a
+    loss too when the conversion dropped sub-second digits or an offset.
+    """
+    if not ctx.options.convert_iso_attributes:
+        return dict(attrs)
+    from ..timestamps import convert_iso_attributes
+
+    new, changes = convert_iso_attributes(attrs, base_pointer=pointer)
+    for ch in changes:
+        ctx.change(ch.pointer, ch.before, ch.after)
+        with suppress(InvalidTimestampError):  # convert_iso_attributes only converts valid ones
+            to_track_time(ctx, ch.before, ch.pointer)
+    return dict(new)
+
+
+def object_type_int(value: Any) -> int | None:
+    """``"1"`` → ``1`` for semantic events' integer ``objectTypeId`` (None when not an integer string)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None

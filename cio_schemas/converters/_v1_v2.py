@@ -1,0 +1,1 @@
+"""Converters (being filled in)."""
