@@ -43,6 +43,7 @@ REASONS: Mapping[str, str] = {
     "conflict": "another input value already fills the same target field",
     "too-large": "the item is over the target's size limit on its own",
     "ignored": "the target ignores this value for this operation",
+    "unsupported": "this batch item has no counterpart in the target; the rest of the batch was converted",
 }
 
 
@@ -233,6 +234,14 @@ class Context:
     def unsupported(self, reason: str) -> UnsupportedConversionError:
         """The error to raise when the input has no counterpart in the target."""
         return UnsupportedConversionError(f"{self.source.method} {self.source.route.template}", self.target, reason)
+
+    def mark(self) -> tuple[int, int, int, int]:
+        """A checkpoint of everything recorded so far (see :meth:`rollback`)."""
+        return len(self.losses), len(self.changes), len(self.notes), len(self._nodes)
+
+    def rollback(self, mark: tuple[int, int, int, int]) -> None:
+        """Forget what was recorded after ``mark`` (an item that turned out to be unsupported)."""
+        del self.losses[mark[0] :], self.changes[mark[1] :], self.notes[mark[2] :], self._nodes[mark[3] :]
 
     def finish(self) -> None:
         """Report every key no converter used as a ``no-home`` loss (in input order)."""

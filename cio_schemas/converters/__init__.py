@@ -98,7 +98,13 @@ def _convert_batch(request: Request, ctx: Context) -> list[Request]:
     envelope.use("batch")
     converted: list[tuple[int, list[Request]]] = []
     for index, sub, kind in _batch_items(request):
-        converted.append((index, _convert_one(sub, kind, ctx, f"/body/batch/{index}")))
+        mark = ctx.mark()
+        try:
+            converted.append((index, _convert_one(sub, kind, ctx, f"/body/batch/{index}")))
+        except UnsupportedConversionError as exc:
+            # One item without a counterpart must not sink the others: it is reported, never dropped silently.
+            ctx.rollback(mark)
+            ctx.lose(f"/body/batch/{index}", sub.body, "unsupported", exc.reason)
     return pack(request, envelope, converted, ctx)
 
 
