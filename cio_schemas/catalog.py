@@ -175,6 +175,7 @@ SEMANTIC_EVENTS: Mapping[str, str] = {
 }
 
 _BY_OPERATION: Mapping[tuple[str, str], Route] = {(r.api, r.operation): r for r in ROUTES}
+_STATIC: Mapping[tuple[str, str], Route] = {(r.method, r.template): r for r in ROUTES if not r.params}
 
 
 def route_by_operation(api: str, operation: str) -> Route:
@@ -192,6 +193,9 @@ def match_route(method: str, path: str) -> tuple[Route, dict[str, str]]:
     exist when nothing matches (a path known under another method says so).
     """
     bare = path.split("?", 1)[0].split("#", 1)[0]
+    static = _STATIC.get((method, bare.rstrip("/") or "/"))
+    if static is not None:
+        return static, {}
     for route in ROUTES:
         try:
             params = route.match(method, bare)

@@ -157,6 +157,8 @@ class Node:
 
     def at(self, key: str | int) -> str:
         """The pointer of ``key`` inside this object."""
+        if isinstance(key, str) and "~" not in key and "/" not in key:
+            return self.pointer + "/" + key
         return self.pointer + pointer_from_parts([key])
 
     def __contains__(self, key: str) -> bool:
