@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from cio_schemas import Request, check_size, convert, iter_errors
+from cio_schemas.registry import _registry
+
+ENGINE = _registry().engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,7 +171,12 @@ def run_case(name: str, path: str, body: dict[str, Any], targets: list[str], rep
     events = len(body.get("batch", [body]))
     unit = median_time(lambda: json.loads(raw), repeat)
     rows: list[tuple[str, float]] = [("json.loads", unit)]
-    rows.append(("validate", median_time(lambda: list(iter_errors(request)), repeat)))
+    rows.append((f"validate ({ENGINE} engine)", median_time(lambda: list(iter_errors(request)), repeat)))
+    if ENGINE == "rust":
+        reg = _registry()
+        saved, reg._engine = reg._engine, None
+        rows.append(("validate (python engine)", median_time(lambda: list(iter_errors(request)), repeat)))
+        reg._engine = saved
     for target in targets:
         rows.append((f"convert → {target}", median_time(lambda t=target: convert(request, t), repeat)))  # type: ignore[misc]
     rows.append(("size check", median_time(lambda: check_size(request), repeat)))
@@ -187,7 +195,7 @@ def run_case(name: str, path: str, body: dict[str, Any], targets: list[str], rep
         "/api/v2/batch": "urn:track#/paths/~1api~1v2~1batch/post/requestBody/content/application~1json/schema",
     }[path]
     rows.append(("naive: published OpenAPI + jsonschema", median_time(lambda: check(body, ref), max(3, repeat // 3))))
-    print(f"\n{name}: {len(raw):,} bytes, {events} event(s)")
+    print(f"\n{name}: {len(raw):,} bytes, {events} event(s), engine {ENGINE}")
     for label, seconds in rows:
         rate = events / seconds if seconds else float("inf")
         print(f"  {label:<46} {seconds * 1000:9.2f} ms  {seconds / unit:8.1f}x  {rate:12,.0f} events/s")

@@ -185,6 +185,8 @@ def json_problems(value: Any, max_depth: int = MAX_DEPTH) -> Iterator[tuple[tupl
     and ``None``, nested at most ``max_depth`` levels. The walk is iterative, so
     any depth of input is safe to inspect.
     """
+    if _is_plain(value, max_depth):
+        return
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
     while stack:
         path, item = stack.pop()
@@ -209,8 +211,66 @@ def json_problems(value: Any, max_depth: int = MAX_DEPTH) -> Iterator[tuple[tupl
                     if not isinstance(key, str):
                         yield path, f"object key {key!r} is not a string", key
                         continue
+                    if not _plain_str(key):
+                        yield path, "object key contains a lone UTF-16 surrogate", key
+                        continue
                     stack.append(((*path, key), sub))
             else:
                 stack.extend(((*path, i), sub) for i, sub in enumerate(item))
             continue
         yield path, f"a {type(item).__name__} is not a JSON value", item
+
+
+_INF = (float("inf"), float("-inf"))
+
+
+def _plain_str(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_plain(value: Any, max_depth: int) -> bool:
+    """Fast yes/no form of :func:`json_problems` (no paths): the common case costs one cheap pass."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        kind = type(item)
+        if kind is dict:
+            if depth >= max_depth:
+                return False
+            children = []
+            for key, sub in item.items():
+                if type(key) is not str or not _plain_str(key):
+                    return False
+                children.append(sub)
+        elif kind is list or kind is tuple:
+            if depth >= max_depth:
+                return False
+            children = item
+        else:
+            children = (item,)
+            depth -= 1
+        for sub in children:
+            sub_kind = type(sub)
+            if sub_kind is str:
+                if not _plain_str(sub):
+                    return False
+            elif sub_kind is int or sub_kind is bool or sub is None:
+                continue
+            elif sub_kind is float:
+                if sub != sub or sub in _INF:
+                    return False
+            elif sub_kind is dict or sub_kind is list or sub_kind is tuple:
+                if sub is not item:
+                    push((sub, depth + 1))
+                else:
+                    return False
+            else:
+                return False
+    return True

@@ -94,6 +94,30 @@ CioValidator: type[Validator] = _validators.extend(  # type: ignore[no-untyped-c
 )
 
 
+def _load_fast_engine() -> Any:
+    """``jsonschema_rs`` when it is installed and not switched off (``CIO_SCHEMAS_ENGINE=python``)."""
+    import os
+
+    if os.environ.get("CIO_SCHEMAS_ENGINE", "auto").lower() == "python":
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs
+
+
+class _FastMaxBytes:
+    """``maxBytes`` for the Rust-backed engine (same measure as :func:`json_byte_length`)."""
+
+    def __init__(self, parent_schema: Any, value: int, schema_path: Any) -> None:
+        self.limit = value
+
+    def validate(self, instance: Any) -> None:
+        if json_byte_length(instance) > self.limit:
+            raise ValueError(f"longer than {self.limit} bytes (UTF-8)")
+
+
 def _schema_root() -> Traversable:
     packaged = resources.files("cio_schemas").joinpath("schemas")
     if packaged.is_dir():
@@ -141,6 +165,39 @@ class SchemaRegistry:
             .crawl()
         )
         self._validators: dict[str, Validator] = {}
+        self._fast: dict[str, Any] = {}
+        self._engine = _load_fast_engine()
+
+    @property
+    def engine(self) -> str:
+        """``"rust"`` when verdicts come from ``jsonschema-rs`` (reports still come from ``jsonschema``),
+        else ``"python"``."""
+        return "rust" if self._engine is not None else "python"
+
+    def fast_validator(self, name: str, pointer: str = "", shallow: str | None = None) -> Any:
+        """A ``jsonschema-rs`` validator giving the same verdicts, or None without the fast engine."""
+        if self._engine is None:
+            return None
+        key = name + "#" + pointer + ("!" + shallow if shallow else "")
+        found = self._fast.get(key)
+        if found is None:
+            schema: Any = self.bundled(name)
+            for part in pointer.strip("/").split("/") if pointer else ():
+                schema = schema[int(part)] if isinstance(schema, list) else schema[part]
+            if shallow:
+                prop = schema.get("properties", {}).get(shallow)
+                if isinstance(prop, dict):
+                    prop.pop("items", None)
+            schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+            found = self._engine.validator_for(
+                schema,
+                keywords={"maxBytes": _FastMaxBytes},
+                formats={"date-time": _is_datetime, "email": _is_email},
+                validate_formats=True,
+                offline=True,
+            )
+            self._fast[key] = found
+        return found
 
     @classmethod
     def load(cls) -> SchemaRegistry:

@@ -94,6 +94,9 @@ def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...])
 def _schema_errors(
     reg: SchemaRegistry, name: str, instance: Any, prefix: tuple[str | int, ...] = (), pointer: str = ""
 ) -> Iterator[Problem]:
+    fast = reg.fast_validator(name, pointer)
+    if fast is not None and fast.is_valid(instance):
+        return
     validator = reg.validator(name, pointer)
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
     label = name + ("#" + pointer if pointer else "")
@@ -117,6 +120,9 @@ def _items(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
 
 
 def _envelope(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
+    fast = reg.fast_validator(route.schema, shallow="batch")
+    if fast is not None and fast.is_valid(body):
+        return
     validator = reg.shallow_validator(route.schema, "batch")
     for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
         yield _problem(error, route.schema, ())

@@ -77,3 +77,41 @@ def test_multiline_document_and_array() -> None:
 def test_empty_stream() -> None:
     (only,) = docs(b"")
     assert only[3] is not None and "empty" in only[3]
+
+
+@pytest.mark.parametrize(
+    "value, path, fragment",
+    [
+        ({"a": 1, "b": [1.5, None, True, "é"]}, None, None),
+        ({1: "a"}, (), "object key 1 is not a string"),
+        ({"\ud800": 1}, (), "lone UTF-16 surrogate"),
+        ({"a": ["\udfff"]}, ("a", 0), "lone UTF-16 surrogate"),
+        ({"a": float("nan")}, ("a",), "not a JSON number"),
+        ({"a": [float("-inf")]}, ("a", 0), "not a JSON number"),
+        ({"a": {1, 2}}, ("a",), "a set is not a JSON value"),
+        ({"a": b"x"}, ("a",), "a bytes is not a JSON value"),
+        ((1, [2]), None, None),
+    ],
+)
+def test_json_problems(value: object, path: tuple | None, fragment: str | None) -> None:
+    from cio_schemas.jsonio import json_problems
+
+    found = list(json_problems(value))
+    if path is None:
+        assert found == []
+    else:
+        assert [(p, fragment in m) for p, m, _ in found] == [(path, True)]
+
+
+def test_json_problems_depth_and_deep_input_is_safe() -> None:
+    from cio_schemas.jsonio import MAX_DEPTH, json_problems
+
+    deep: object = "leaf"
+    for _ in range(10_000):
+        deep = {"a": [deep]}
+    (problem,) = list(json_problems(deep))
+    assert len(problem[0]) == MAX_DEPTH and "nested deeper" in problem[1]
+    ok: object = 1
+    for _ in range(MAX_DEPTH - 1):
+        ok = [ok]
+    assert list(json_problems(ok)) == []

@@ -320,6 +320,9 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
     node.take("userId")
     node.drop("anonymousId", "no-home", "a Track v1 relationship belongs to the person in the path")
     object_id = node.take("groupId")
+    if isinstance(object_id, int):  # the libraries accept numeric group ids
+        ctx.change(node.at("groupId"), object_id, str(object_id), "type")
+        object_id = str(object_id)
     type_id = "1"
     attributes: Any = None
     traits = node.node("traits")
