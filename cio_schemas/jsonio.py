@@ -244,7 +244,7 @@ def _is_plain(value: Any, max_depth: int) -> bool:
         if kind is dict:
             if depth >= max_depth:
                 return False
-            children = []
+            children: Any = []
             for key, sub in item.items():
                 if type(key) is not str or not _plain_str(key):
                     return False

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import load_cases
 
 from cio_schemas import Request, get_schema, schema_names
 from cio_schemas.registry import _registry
 from cio_schemas.validation import item_schema
-from conftest import load_cases
 
 pytest.importorskip("jsonschema_rs")
 
