@@ -1,0 +1,28 @@
+"""The README's quick start runs as written (doctest over its ```python blocks)."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_quickstart_examples_run() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert blocks, "the README has a python quick start"
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for i, block in enumerate(blocks):
+        test = parser.get_doctest(block, {}, f"README block {i}", "README.md", 0)
+        runner.run(test)
+    assert runner.failures == 0
+    assert runner.tries >= 5
+
+
+def test_set_up_commands_are_the_ones_ci_runs() -> None:
+    commands = re.findall(r"```sh\n(.*?)\n```", README, flags=re.S)
+    test_command = next(c for c in commands if "pytest" in c)
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command in ci
