@@ -45,7 +45,7 @@ __all__: list[str] = []
 PIPELINES_METRICS = ("delivered", "clicked", "converted", "opened")
 
 #: Page properties the Pipelines schema types as strings.
-_PAGE_STRING_PROPERTIES = ("category", "referrer", "path", "search")
+_PAGE_STRING_PROPERTIES = ("category", "referrer", "path", "search", "title")
 
 
 # -- helpers -------------------------------------------------------------------------------
