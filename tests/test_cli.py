@@ -82,3 +82,25 @@ def test_schemas_lists_every_schema_with_its_route() -> None:
     assert by_name["pipelines/semantic/user_deleted"] == "POST /v1/track (event='User Deleted')"
     code, out, _ = cli("schemas")
     assert code == 0 and "track_v1/identify" in out
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": NaN}}', "NaN is not valid JSON"),
+        (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "a", "userId": "b"}}', "duplicate key 'userId'"),
+        (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "\\udc00"}}', "lone UTF-16 surrogate"),
+        (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "\xc3"}}', "invalid UTF-8"),
+        (b'\xef\xbb\xbf{"method": "POST", "path": "/v1/identify", "body": {"userId": "a"}}', "byte-order mark"),
+        (b"", "empty input"),
+        (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "a"', "truncated JSON"),
+        (b'{"method": "POST", "path": "/v1/identify", "body": {1: 2}}', "line 1"),
+    ],
+)
+@pytest.mark.parametrize("command", [["validate"], ["convert", "--to", "track-v1"], ["size"]])
+def test_bad_json_is_a_one_line_error_naming_the_line(command: list[str], data: bytes, fragment: str) -> None:
+    code, out, err = cli(*command, stdin=data)
+    assert code == 1
+    text = out + err
+    assert fragment in text and "<stdin>:1" in text
+    assert "Traceback" not in text
