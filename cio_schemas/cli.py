@@ -332,6 +332,18 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
     return EXIT_INVALID if refused else EXIT_OK
 
 
+# -- docs -----------------------------------------------------------------------------------
+def cmd_docs(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
+    from .docs import write_docs
+
+    try:
+        paths = write_docs(args.out, args.format)
+    except OSError as exc:
+        raise _Usage(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+    stdout.write(f"wrote {len(paths)} file(s) to {args.out}\n")
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------------
 Command = Callable[[argparse.Namespace, IO[str], IO[str], IO[bytes]], int]
 COMMANDS: dict[str, Command] = {
@@ -339,6 +351,7 @@ COMMANDS: dict[str, Command] = {
     "schemas": cmd_schemas,
     "size": cmd_size,
     "convert": cmd_convert,
+    "docs": cmd_docs,
 }
 
 
@@ -395,6 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-j", "--jobs", type=_positive, default=1, help="worker processes for JSON Lines input (default 1)")
     p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or nothing reads stdin")
+
+    p = sub.add_parser("docs", help="write the schema reference pages (one per schema, plus an index)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--format", choices=("markdown", "html"), default="markdown", help="page format")
     return parser
 
 
