@@ -340,8 +340,10 @@ def _delivery(ctx: Context, node: Node, metric_key: str, recipient_key: str) -> 
             recipient = str(recipient)
         properties["recipient"] = recipient
     for key in ("reason", "href"):
-        if key in node:
+        if isinstance(node.peek(key), str):
             properties[key] = node.take(key)
+        else:
+            node.drop(key, "not-allowed", f"Report Delivery Event properties.{key} must be a string")
     fields: dict[str, Any] = {"properties": properties}
     timestamp = _iso(ctx, node, "timestamp")
     if timestamp is not None:
