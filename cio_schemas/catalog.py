@@ -156,7 +156,9 @@ V2_OPERATIONS: Mapping[tuple[str, str], str] = {
 }
 
 PIPELINES_CALLS: Mapping[str, str] = {
-    call: f"pipelines/{call}" for call in ("identify", "track", "page", "screen", "group", "alias")
+    **{call: f"pipelines/{call}" for call in ("identify", "track", "page", "screen", "alias")},
+    # A single /v1/group may only set the group's traits; a batch item must also name a person.
+    "group": "pipelines/batch_group",
 }
 
 SEMANTIC_EVENTS: Mapping[str, str] = {

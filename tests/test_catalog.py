@@ -10,7 +10,7 @@ from cio_schemas.converters import CONVERTERS, TARGETS, UNSUPPORTED
 KINDS = sorted(
     {r.schema for r in ROUTES if not r.batch and r.schema not in ("track_v2/entity", "pipelines/track")}
     | set(V2_OPERATIONS.values())
-    | (set(PIPELINES_CALLS.values()) - {"pipelines/track"})
+    | (set(PIPELINES_CALLS.values()) - {"pipelines/track", "pipelines/batch_group"})
     | {"pipelines/track_event"}
     | set(SEMANTIC_EVENTS.values())
 )
