@@ -89,15 +89,15 @@ def to_track_time(ctx: Context, value: Any, pointer: str) -> int:
     When that changes the value (sub-second digits, or an offset other than
     UTC), the original string is reported as a loss.
     """
-    from ..timestamps import to_iso, to_unix
+    from ..timestamps import _to_ms
 
-    seconds = to_unix(value)
+    ms = _to_ms(value, "s", False)  # one parse; raises InvalidTimestampError
     if isinstance(value, str):
-        if to_iso(value) != to_iso(seconds):
+        if ms % 1000:
             ctx.lose(pointer, value, "precision", "Track timestamps are whole seconds; the fraction was dropped")
         elif _HAS_OFFSET.search(value.strip()) and not _ZERO_OFFSET.search(value.strip()):
             ctx.lose(pointer, value, "offset", "Track timestamps are Unix seconds; the UTC offset was dropped")
-    return seconds
+    return ms // 1000
 
 
 def track_attributes(ctx: Context, attrs: Mapping[str, Any], pointer: str) -> dict[str, Any]:
