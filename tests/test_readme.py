@@ -21,6 +21,18 @@ def test_quickstart_examples_run() -> None:
     assert runner.tries >= 5
 
 
+def test_test_helper_example_runs() -> None:
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", README, flags=re.S) if ">>>" not in b]
+    assert blocks, "the README shows the test helpers"
+    for block in blocks:
+        namespace: dict[str, object] = {}
+        exec(compile(block, "README.md", "exec"), namespace)
+        tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
+        assert tests
+        for test in tests:
+            test()
+
+
 def test_set_up_commands_are_the_ones_ci_runs() -> None:
     commands = re.findall(r"```sh\n(.*?)\n```", README, flags=re.S)
     test_command = next(c for c in commands if "pytest" in c)
