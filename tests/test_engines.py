@@ -20,6 +20,8 @@ from cio_schemas.validation import item_schema
 pytest.importorskip("jsonschema_rs")
 
 REG = _registry()
+if REG.engine != "rust":
+    pytest.skip("the fast engine is switched off (CIO_SCHEMAS_ENGINE=python)", allow_module_level=True)
 
 
 def _dispatch(request: Request) -> Iterator[tuple[str, Any, str | None]]:
