@@ -19,6 +19,9 @@ __all__ = [
     "to_pipelines_time",
     "track_attributes",
     "object_type_int",
+    "take_pipelines_time",
+    "flag_iso_strings",
+    "page_url",
 ]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -126,3 +129,63 @@ def object_type_int(value: Any) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None
+
+
+def take_pipelines_time(ctx: Context, node: Node, key: str) -> str | None:
+    """``node[key]`` (Unix seconds) as an ISO 8601 string, or None when absent or out of range (reported)."""
+    if key not in node:
+        return None
+    value = node.peek(key)
+    try:
+        iso = to_pipelines_time(ctx, value, node.at(key))
+    except InvalidTimestampError as exc:
+        node.drop(key, "not-allowed", f"not a date-time Pipelines can carry: {exc.reason}")
+        return None
+    node.take(key)
+    return iso
+
+
+def flag_iso_strings(ctx: Context, attrs: Any, pointer: str) -> None:
+    """Report every ISO 8601-shaped string in ``attrs`` (nested objects, not arrays) as ``offset``.
+
+    Customer.io stores such strings as Unix seconds when they arrive through
+    Pipelines, and a conversion back to Track does the same, so the text form
+    is not kept. Nothing is reported when ``convert_iso_attributes`` is off.
+    """
+    if not ctx.options.convert_iso_attributes or not isinstance(attrs, Mapping):
+        return
+    from ..timestamps import convert_iso_attributes
+
+    _, changes = convert_iso_attributes(attrs, base_pointer=pointer)
+    for ch in changes:
+        ctx.lose(
+            ch.pointer,
+            ch.before,
+            "offset",
+            "Customer.io stores ISO 8601 strings sent through Pipelines as Unix seconds "
+            f"({ch.after}); the string form is not kept",
+        )
+
+
+def page_url(ctx: Context, node: Node, props: Node | None, target: str) -> str:
+    """The URL that names a Pipelines page view in Track: ``properties.url``, else ``context.page.url``,
+    else the page ``name``. A page ``name`` that is not that URL is reported; none at all is unsupported."""
+    url: Any = None
+    if props is not None and isinstance(props.peek("url"), str):
+        url = props.take("url")
+    else:
+        context = node.node("context")
+        page_context = context.node("page") if context is not None else None
+        if page_context is not None and isinstance(page_context.peek("url"), str):
+            url = page_context.take("url")
+    if url is None and isinstance(node.peek("name"), str):
+        url = node.take("name")
+    if url is None:
+        raise ctx.unsupported(
+            f"{target} names a page view by its URL, and this page call has no properties.url, context.page.url or name"
+        )
+    if "name" in node.data and node.peek("name") != url:
+        node.drop("name", "no-home", f"{target} names a page view by its URL; the page name has no Track field")
+    else:
+        node.use("name")
+    return str(url)

@@ -36,7 +36,7 @@ from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request, build_path
 from . import COALESCERS, UNSUPPORTED, register
-from ._common import classify, to_track_time, track_attributes
+from ._common import classify, page_url, to_track_time, track_attributes
 
 __all__ = ["coalesce"]
 
@@ -269,24 +269,7 @@ def track_event(node: Node, request: Request, ctx: Context) -> list[Request]:
 def page(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``/page`` → a Track v1 page view named by its URL (``properties.url``, ``context.page.url``, or ``name``)."""
     props = node.node("properties")
-    url: Any = None
-    if props is not None and isinstance(props.peek("url"), str):
-        url = props.take("url")
-    else:
-        context = node.node("context")
-        page_context = context.node("page") if context is not None else None
-        if page_context is not None and isinstance(page_context.peek("url"), str):
-            url = page_context.take("url")
-    if url is None and isinstance(node.peek("name"), str):
-        url = node.take("name")
-    if url is None:
-        raise ctx.unsupported(
-            "Track v1 names a page view by its URL, and this page call has no properties.url, context.page.url or name"
-        )
-    if "name" in node.data and node.peek("name") != url:
-        node.drop("name", "no-home", "Track v1 names a page view by its URL; the page name has no Track field")
-    else:
-        node.use("name")
+    url = page_url(ctx, node, props, "Track v1")
     body: dict[str, Any] = {"name": _event_name(ctx, url, "page URL"), "type": "page"}
     if props is not None:
         data = _event_data(ctx, props, props.pointer, kind="page", anonymous=False)

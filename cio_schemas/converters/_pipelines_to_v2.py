@@ -46,7 +46,7 @@ from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request
 from . import COALESCERS, Converter, register
-from ._common import to_track_time, track_attributes, v2_identifiers
+from ._common import page_url, to_track_time, track_attributes, v2_identifiers
 
 __all__ = ["coalesce"]
 
@@ -282,24 +282,7 @@ def page(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``/page`` → person/page named by the page's URL (``properties.url``, ``context.page.url`` or ``name``)."""
     identifiers = _person(ctx, node)
     props = node.node("properties")
-    url: Any = None
-    if props is not None and isinstance(props.peek("url"), str):
-        url = props.take("url")
-    else:
-        context = node.node("context")
-        page_context = context.node("page") if context is not None else None
-        if page_context is not None and isinstance(page_context.peek("url"), str):
-            url = page_context.take("url")
-    if url is None and isinstance(node.peek("name"), str):
-        url = node.take("name")
-    if url is None:
-        raise ctx.unsupported(
-            "Track v2 names a page view by its URL, and this page call has no properties.url, context.page.url or name"
-        )
-    if "name" in node.data and node.peek("name") != url:
-        node.drop("name", "no-home", "Track v2 names a page view by its URL; the page name has no Track field")
-    else:
-        node.use("name")
+    url = page_url(ctx, node, props, "Track v2")
     fields: dict[str, Any] = {"identifiers": identifiers, "name": _event_name(ctx, url, "page URL")}
     _event_common(ctx, node, fields)
     if props is not None:

@@ -37,7 +37,14 @@ from ..conversion import Context, Node
 from ..errors import InvalidTimestampError, pointer_from_parts
 from ..request import Request
 from . import UNSUPPORTED, register
-from ._common import identifier_from_v1, object_type_int, to_pipelines_time, user_id_from_v2
+from ._common import (
+    flag_iso_strings,
+    identifier_from_v1,
+    object_type_int,
+    take_pipelines_time,
+    to_pipelines_time,
+    user_id_from_v2,
+)
 
 __all__: list[str] = []
 
@@ -69,42 +76,6 @@ def _user_id(request: Request, ctx: Context) -> str:
     return identifier_from_v1(ctx, request.params["identifier"])
 
 
-def _iso(ctx: Context, node: Node, key: str) -> str | None:
-    """``node[key]`` (Unix seconds) as an ISO 8601 string, or None when absent or out of range (reported)."""
-    if key not in node:
-        return None
-    value = node.peek(key)
-    try:
-        iso = to_pipelines_time(ctx, value, node.at(key))
-    except InvalidTimestampError as exc:
-        node.drop(key, "not-allowed", f"not a date-time Pipelines can carry: {exc.reason}")
-        return None
-    node.take(key)
-    return iso
-
-
-def flag_iso_strings(ctx: Context, attrs: Any, pointer: str) -> None:
-    """Report every ISO 8601-shaped string in ``attrs`` (nested objects, not arrays) as ``offset``.
-
-    Customer.io stores such strings as Unix seconds when they arrive through
-    Pipelines, and a conversion back to Track does the same, so the text form
-    is not kept. Nothing is reported when ``convert_iso_attributes`` is off.
-    """
-    if not ctx.options.convert_iso_attributes or not isinstance(attrs, Mapping):
-        return
-    from ..timestamps import convert_iso_attributes
-
-    _, changes = convert_iso_attributes(attrs, base_pointer=pointer)
-    for ch in changes:
-        ctx.lose(
-            ch.pointer,
-            ch.before,
-            "offset",
-            "Customer.io stores ISO 8601 strings sent through Pipelines as Unix seconds "
-            f"({ch.after}); the string form is not kept",
-        )
-
-
 # -- identify ------------------------------------------------------------------------------
 @register("track_v1/identify", "pipelines")
 def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
@@ -121,7 +92,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         except InvalidTimestampError:
             traits["created_at"] = created  # out of the ISO range: carried as the integer it is
         node.use("created_at")
-    timestamp = _iso(ctx, node, "_timestamp")
+    timestamp = take_pipelines_time(ctx, node, "_timestamp")
     node.drop("_update", "no-home", "Pipelines has no update-only flag: an identify creates the person if needed")
     node.drop(
         "createdAt",
@@ -222,7 +193,7 @@ def add_device(node: Node, request: Request, ctx: Context) -> list[Request]:
     if device is None:  # pragma: no cover - the schema requires it
         raise ctx.unsupported("the body has no device")
     fields: dict[str, Any] = {"context": {"device": {"token": device.take("id"), "type": device.take("platform")}}}
-    last_used = _iso(ctx, device, "last_used")
+    last_used = take_pipelines_time(ctx, device, "last_used")
     if last_used is not None:
         fields["timestamp"] = last_used
     attributes = device.node("attributes")
@@ -253,7 +224,7 @@ def _event(node: Node, ctx: Context, who: dict[str, Any]) -> list[Request]:
     has_data = isinstance(node.peek("data"), Mapping)
     data: Mapping[str, Any] = node.take("data") if has_data else {}
     data_pointer = node.at("data")
-    timestamp = _iso(ctx, node, "timestamp")
+    timestamp = take_pipelines_time(ctx, node, "timestamp")
     body: dict[str, Any] = dict(who)
     if kind == "page":
         properties: dict[str, Any] = {"url": name}
@@ -345,7 +316,7 @@ def _delivery(ctx: Context, node: Node, metric_key: str, recipient_key: str) -> 
         else:
             node.drop(key, "not-allowed", f"Report Delivery Event properties.{key} must be a string")
     fields: dict[str, Any] = {"properties": properties}
-    timestamp = _iso(ctx, node, "timestamp")
+    timestamp = take_pipelines_time(ctx, node, "timestamp")
     if timestamp is not None:
         fields["timestamp"] = timestamp
     return [_semantic("Report Delivery Event", None, **fields)]

@@ -57,7 +57,7 @@ from ..errors import InvalidTimestampError
 from ..request import Request
 from ..validation import is_valid
 from . import Converter, register
-from ._common import object_type_int, to_pipelines_time, user_id_from_v2
+from ._common import flag_iso_strings, object_type_int, take_pipelines_time, to_pipelines_time, user_id_from_v2
 
 __all__: list[str] = []
 
@@ -107,42 +107,6 @@ def _person(ctx: Context, node: Node, key: str = "identifiers", what: str = "per
     if user_id is None:
         raise ctx.unsupported(_NO_PERSON)
     return user_id
-
-
-def _iso(ctx: Context, node: Node, key: str) -> str | None:
-    """``node[key]`` (Unix seconds) as ISO 8601, taken; None when absent or out of range (reported)."""
-    if key not in node:
-        return None
-    value = node.peek(key)
-    try:
-        iso = to_pipelines_time(ctx, value, node.at(key))
-    except InvalidTimestampError as exc:
-        node.drop(key, "not-allowed", f"not a date-time Pipelines can carry: {exc.reason}")
-        return None
-    node.take(key)
-    return iso
-
-
-def _flag_iso(ctx: Context, attrs: Any, pointer: str) -> None:
-    """Report every ISO 8601-shaped string in ``attrs`` (nested objects, not arrays) as ``offset``.
-
-    Customer.io stores such strings as Unix seconds when they arrive through
-    Pipelines, and a conversion back to Track does the same, so the text form
-    is not kept. Nothing is reported when ``convert_iso_attributes`` is off.
-    """
-    if not ctx.options.convert_iso_attributes or not isinstance(attrs, Mapping):
-        return
-    from ..timestamps import convert_iso_attributes
-
-    _, changes = convert_iso_attributes(attrs, base_pointer=pointer)
-    for ch in changes:
-        ctx.lose(
-            ch.pointer,
-            ch.before,
-            "offset",
-            f"Customer.io stores ISO 8601 strings sent through Pipelines as Unix seconds ({ch.after}); "
-            "the string form is not kept",
-        )
 
 
 def _rejected_traits(traits: Mapping[str, Any]) -> list[str]:
@@ -209,7 +173,7 @@ def _group(ctx: Context, who: Mapping[str, Any], object_id: str, traits: dict[st
     traits = dict(traits)
     if item is not None and "relationship_attributes" in item:
         attrs = item.take("relationship_attributes")
-        _flag_iso(ctx, attrs, item.at("relationship_attributes"))
+        flag_iso_strings(ctx, attrs, item.at("relationship_attributes"))
         traits[ctx.options.relationship_key] = attrs
     body["traits"] = traits
     return _call("group", body)
@@ -285,12 +249,12 @@ def person_identify(node: Node, request: Request, ctx: Context) -> list[Request]
         for key in _rejected_traits(attrs.data):
             attrs.drop(key, "not-allowed", f"Pipelines gives traits.{key} a type this value does not have")
         rest = attrs.rest()
-        _flag_iso(ctx, rest, attrs.pointer)
+        flag_iso_strings(ctx, rest, attrs.pointer)
         traits.update(rest)
         body["traits"] = traits
     if "userId" not in body and "anonymousId" not in body:
         raise ctx.unsupported(_NO_PERSON)
-    timestamp = _iso(ctx, node, "timestamp")
+    timestamp = take_pipelines_time(ctx, node, "timestamp")
     if timestamp is not None:
         body["timestamp"] = timestamp
     out = [_call("identify", body)]
@@ -323,7 +287,7 @@ register("track_v2/person/unsuppress", "pipelines")(_person_event("User Unsuppre
 # -- events --------------------------------------------------------------------------------
 def _event_fields(ctx: Context, node: Node, body: dict[str, Any]) -> None:
     """``timestamp`` → ISO 8601 and ``id`` → ``messageId`` into ``body``."""
-    timestamp = _iso(ctx, node, "timestamp")
+    timestamp = take_pipelines_time(ctx, node, "timestamp")
     if timestamp is not None:
         body["timestamp"] = timestamp
     if "id" in node:
@@ -342,7 +306,7 @@ def person_event(node: Node, request: Request, ctx: Context) -> list[Request]:
     body: dict[str, Any] = {"userId": _person(ctx, node), "event": node.take("name")}
     if "attributes" in node:
         attrs = node.take("attributes")
-        _flag_iso(ctx, attrs, node.at("attributes"))
+        flag_iso_strings(ctx, attrs, node.at("attributes"))
         body["properties"] = attrs
     _event_fields(ctx, node, body)
     return [_call("track", body)]
@@ -362,7 +326,7 @@ def person_page(node: Node, request: Request, ctx: Context) -> list[Request]:
             if key in attrs and not isinstance(attrs.peek(key), str):
                 attrs.drop(key, "not-allowed", f"Pipelines page properties.{key} must be a string")
         rest = attrs.rest()
-        _flag_iso(ctx, {k: v for k, v in rest.items() if k not in _PAGE_STRING_PROPERTIES}, attrs.pointer)
+        flag_iso_strings(ctx, {k: v for k, v in rest.items() if k not in _PAGE_STRING_PROPERTIES}, attrs.pointer)
         properties.update(rest)
     body["properties"] = properties
     _event_fields(ctx, node, body)
@@ -375,7 +339,7 @@ def person_screen(node: Node, request: Request, ctx: Context) -> list[Request]:
     body: dict[str, Any] = {"userId": _person(ctx, node), "name": node.take("name")}
     if "attributes" in node:
         attrs = node.take("attributes")
-        _flag_iso(ctx, attrs, node.at("attributes"))
+        flag_iso_strings(ctx, attrs, node.at("attributes"))
         body["properties"] = attrs
     _event_fields(ctx, node, body)
     return [_call("screen", body)]
@@ -423,7 +387,7 @@ def person_add_device(node: Node, request: Request, ctx: Context) -> list[Reques
     if attributes is not None:
         attributes.drop("_last_status", "read-only", "the device's last delivery status is set by Customer.io")
         fields["properties"] = attributes.rest()
-    last_used = _iso(ctx, device, "last_used")
+    last_used = take_pipelines_time(ctx, device, "last_used")
     if last_used is not None:
         fields["timestamp"] = last_used
     return [_semantic("Device Created or Updated", who, **fields)]
@@ -465,7 +429,7 @@ def _object_traits(ctx: Context, node: Node) -> dict[str, Any]:
     for key in _GROUP_RESERVED:
         attrs.drop(key, "conflict", f"/group traits.{key} has a meaning of its own; an object attribute cannot use it")
     rest = attrs.rest()
-    _flag_iso(ctx, rest, attrs.pointer)
+    flag_iso_strings(ctx, rest, attrs.pointer)
     return rest
 
 
