@@ -22,6 +22,7 @@ __all__ = [
     "take_pipelines_time",
     "flag_iso_strings",
     "page_url",
+    "device_attributes",
 ]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -189,3 +190,21 @@ def page_url(ctx: Context, node: Node, props: Node | None, target: str) -> str:
     else:
         node.use("name")
     return str(url)
+
+
+def device_attributes(ctx: Context, props: Node, target: str) -> dict[str, Any]:
+    """A semantic device event's ``properties`` as Track device attributes (all strings).
+
+    ``_last_status`` is read-only; non-string values and a ``push_enabled``
+    other than ``"true"``/``"false"`` are reported instead of sent.
+    """
+    props.drop("_last_status", "read-only", "the device's last delivery status is set by Customer.io")
+    attributes: dict[str, Any] = {}
+    for key, value in props.rest().items():
+        if not isinstance(value, str):
+            ctx.lose(props.at(key), value, "not-allowed", f"{target} device attributes are strings")
+        elif key == "push_enabled" and value not in ("true", "false"):
+            ctx.lose(props.at(key), value, "not-allowed", f'{target} takes push_enabled as "true" or "false"')
+        else:
+            attributes[key] = value
+    return attributes

@@ -36,7 +36,7 @@ from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request, build_path
 from . import COALESCERS, UNSUPPORTED, register
-from ._common import classify, page_url, to_track_time, track_attributes
+from ._common import classify, device_attributes, page_url, to_track_time, track_attributes
 
 __all__ = ["coalesce"]
 
@@ -390,16 +390,7 @@ def device_created_or_updated(node: Node, request: Request, ctx: Context) -> lis
         device["last_used"] = last_used
     props = node.node("properties")
     if props is not None:
-        props.drop("_last_status", "read-only", "the device's last delivery status is set by Customer.io")
-        attributes: dict[str, Any] = {}
-        for key, value in props.rest().items():
-            if not isinstance(value, str):
-                ctx.lose(props.at(key), value, "not-allowed", "Track v1 device attributes are strings")
-            elif key == "push_enabled" and value not in ("true", "false"):
-                ctx.lose(props.at(key), value, "not-allowed", 'Track v1 takes push_enabled as "true" or "false"')
-            else:
-                attributes[key] = value
-        device["attributes"] = attributes
+        device["attributes"] = device_attributes(ctx, props, "Track v1")
     return [_v1("add_device", {"device": device}, identifier=user_id)]
 
 

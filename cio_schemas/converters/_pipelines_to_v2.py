@@ -46,7 +46,7 @@ from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request
 from . import COALESCERS, Converter, register
-from ._common import page_url, to_track_time, track_attributes, v2_identifiers
+from ._common import device_attributes, page_url, to_track_time, track_attributes, v2_identifiers
 
 __all__ = ["coalesce"]
 
@@ -426,16 +426,7 @@ def device_created_or_updated(node: Node, request: Request, ctx: Context) -> lis
         device["last_used"] = last_used
     props = node.node("properties")
     if props is not None:
-        props.drop("_last_status", "read-only", "the device's last delivery status is set by Customer.io")
-        attributes: dict[str, Any] = {}
-        for key, value in props.rest().items():
-            if not isinstance(value, str):
-                ctx.lose(props.at(key), value, "not-allowed", "Track v2 device attributes are strings")
-            elif key == "push_enabled" and value not in ("true", "false"):
-                ctx.lose(props.at(key), value, "not-allowed", 'Track v2 takes push_enabled as "true" or "false"')
-            else:
-                attributes[key] = value
-        device["attributes"] = attributes
+        device["attributes"] = device_attributes(ctx, props, "Track v2")
     app = context.node("app")
     if app is not None and isinstance(app.peek("version"), str):
         if "attributes" not in device:
