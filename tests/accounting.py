@@ -7,7 +7,8 @@ request's JSON form (``/body/traits/plan``; path parameters are leaves at
 - its value appears among the output's leaves (bodies and decoded path
   parameters), directly or in a form the library documents (Unix seconds ↔
   ISO 8601, ``cio_`` prefix, integer ↔ decimal string), or
-- it is empty (``""``, ``{}``, ``[]``), or
+- it is empty (``""``, ``{}``, ``[]``), or a Pipelines ``userId``/``anonymousId``/``name``
+  that is ``null`` (the same as absent), or
 - a loss or a change was reported at its pointer or at an ancestor, or
 - it is structural: it selected the output's route rather than being data
   (``type``, ``action``, a semantic ``event`` name, a relationship ``action``).
@@ -24,6 +25,7 @@ from cio_schemas.conversion import Conversion
 from cio_schemas.errors import CioSchemasError, pointer_from_parts
 
 STRUCTURAL_KEYS = {"type", "action"}
+NULL_MEANS_ABSENT = {"userId", "anonymousId", "name"}
 
 
 def leaves(value: Any, parts: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
@@ -91,6 +93,8 @@ def unaccounted(request: Request, result: Conversion) -> list[tuple[str, Any]]:
             continue
         if value in ("", {}, []) and not isinstance(value, bool):
             continue  # an empty string or container carries no value
+        if value is None and key in NULL_MEANS_ABSENT and parts[:2] != ("body", "traits"):
+            continue  # Pipelines: a null id or page name is the same as none (deviation P24)
         if _forms(value) & produced:
             continue
         missing.append((pointer, value))
