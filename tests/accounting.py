@@ -16,6 +16,7 @@ request's JSON form (``/body/traits/plan``; path parameters are leaves at
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,20 +51,16 @@ def _forms(value: Any) -> set[Any]:
     forms.add(("v", value))
     if isinstance(value, int):
         forms.add(("v", str(value)))
-        try:
+        with contextlib.suppress(CioSchemasError):
             forms.add(("v", to_iso(value)))
-        except CioSchemasError:
-            pass
     if isinstance(value, str):
         if value.isdigit():
             forms.add(("v", int(value)))
         if value.startswith("cio_"):
             forms.add(("v", value[4:]))
         forms.add(("v", "cio_" + value))
-        try:
+        with contextlib.suppress(CioSchemasError):
             forms.add(("v", to_unix(value)))
-        except CioSchemasError:
-            pass
     return forms
 
 
