@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote
 
-from .errors import UnknownRouteError
+from .errors import InvalidRequestError, UnknownRouteError
 
 __all__ = [
     "API",
@@ -202,9 +202,13 @@ def match_route(method: str, path: str) -> tuple[Route, dict[str, str]]:
         try:
             params = route.match(method, bare)
         except UnicodeDecodeError:
-            params = None
+            raise InvalidRequestError(
+                f"a path parameter of {route.name} is not percent-encoded UTF-8 ({bare}); "
+                "encode the identifier's UTF-8 bytes, as in %C3%A9 for é",
+                "/path",
+            ) from None
         if params is not None:
             return route, params
-    others = sorted({r.method for r in ROUTES if r.match(r.method, bare) is not None})
+    others = sorted({r.method for r in ROUTES if r._regex.match(bare) is not None})
     known = [f"{m} {bare}" for m in others] if others else [r.name for r in ROUTES]
     raise UnknownRouteError(method, path, known)

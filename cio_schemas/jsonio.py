@@ -176,12 +176,16 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
 #: the bound keeps every recursive step of validation and conversion safe.
 MAX_DEPTH = 64
 
+#: The largest integer a body may hold, in bits (about 4,200 decimal digits): Python
+#: refuses to print longer ones, and Customer.io reads numbers as 64-bit values anyway.
+MAX_INT_BITS = 14_000
+
 
 def json_problems(value: Any, max_depth: int = MAX_DEPTH) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
     """Yield ``(path, message, value)`` for everything in a Python value that is not plain JSON.
 
     Plain JSON means: dicts with ``str`` keys, lists (tuples are accepted as
-    lists), ``str`` without lone surrogates, ``int``, finite ``float``, ``bool``
+    lists), ``str`` without lone surrogates, ``int`` up to :data:`MAX_INT_BITS`, finite ``float``, ``bool``
     and ``None``, nested at most ``max_depth`` levels. The walk is iterative, so
     any depth of input is safe to inspect.
     """
@@ -190,7 +194,11 @@ def json_problems(value: Any, max_depth: int = MAX_DEPTH) -> Iterator[tuple[tupl
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
     while stack:
         path, item = stack.pop()
-        if item is None or isinstance(item, (bool, int)):
+        if item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if item.bit_length() > MAX_INT_BITS:
+                yield path, f"an integer of {item.bit_length()} bits is too large to write as JSON", None
             continue
         if isinstance(item, str):
             try:
@@ -261,7 +269,10 @@ def _is_plain(value: Any, max_depth: int) -> bool:
             if sub_kind is str:
                 if not _plain_str(sub):
                     return False
-            elif sub_kind is int or sub_kind is bool or sub is None:
+            elif sub_kind is int:
+                if sub.bit_length() > MAX_INT_BITS:
+                    return False
+            elif sub_kind is bool or sub is None:
                 continue
             elif sub_kind is float:
                 if sub != sub or sub in _INF:

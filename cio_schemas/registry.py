@@ -21,12 +21,13 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from jsonschema import validators as _validators
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource
+from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from .errors import NoSuchSchemaError
@@ -225,17 +226,45 @@ class SchemaRegistry:
         """The ``$id`` of a schema."""
         return str(self.raw(name).get("$id", BASE_URI + name + ".json"))
 
-    def bundled(self, name: str) -> dict[str, Any]:
-        """The schema with every ``$ref`` inlined (a new, self-contained dict).
+    def bundled(self, name: str, pointer: str = "", *, annotations: bool = True) -> dict[str, Any]:
+        """The schema (or its subschema at ``#pointer``) with every ``$ref`` inlined: a new, self-contained dict.
 
         Validating against the bundled form gives the same verdicts and error
         locations as the original, without a registry lookup per ``$ref``: that
-        lookup is most of what pure-Python validation costs.
+        lookup is most of what pure-Python validation costs. ``annotations=False``
+        leaves out the keywords that never change a verdict (titles, descriptions,
+        examples, defaults).
         """
         uri = self.uri(name)
         resolver = self.registry.resolver(base_uri=uri)
-        out = _inline(dict(self.raw(name)), resolver, 0)
-        assert isinstance(out, dict)
+        node: Any = self.raw(name)
+        if pointer.strip("/"):
+            try:
+                resolved = resolver.lookup("#" + pointer)
+            except Unresolvable:
+                raise NoSuchSchemaError(f"{name}#{pointer}") from None
+            node, resolver = resolved.contents, resolved.resolver
+        return self._self_contained(node, resolver, annotations, f"{name}#{pointer}")
+
+    def inline(self, schema: Mapping[str, Any], *, annotations: bool = True) -> dict[str, Any]:
+        """A schema of your own made self-contained: its ``$ref`` references may point into the shipped schemas.
+
+        Relative references resolve against the schema's ``$id``, by default
+        against ``https://cio-schemas.dev/schemas/`` (so ``common/track.json#/$defs/…`` works).
+        """
+        base = schema.get("$id")
+        uri = urljoin(BASE_URI, base) if isinstance(base, str) else BASE_URI
+        resolver = self.registry.resolver(base_uri=uri)
+        return self._self_contained(schema, resolver, annotations, uri)
+
+    @staticmethod
+    def _self_contained(node: Any, resolver: Any, annotations: bool, what: str) -> dict[str, Any]:
+        try:
+            out = _inline(node, resolver, 0, frozenset() if annotations else ANNOTATIONS)
+        except Unresolvable as exc:
+            raise NoSuchSchemaError(f"{exc} (a $ref in {what})") from None
+        if not isinstance(out, dict):
+            raise NoSuchSchemaError(f"{what} (not a schema object)")
         return out
 
     def validator(self, name: str, pointer: str = "") -> Validator:
@@ -271,19 +300,40 @@ class SchemaRegistry:
 _MAX_INLINE_DEPTH = 32
 
 
-def _inline(node: Any, resolver: Any, depth: int) -> Any:
-    """A copy of ``node`` with ``$ref``s replaced by what they point at (recursively)."""
+#: Keywords that only annotate: they never change what validates.
+ANNOTATIONS = frozenset(
+    {"title", "description", "examples", "default", "readOnly", "writeOnly", "deprecated", "$comment"}
+)
+_NOT_SCHEMAS = frozenset({"enum", "const", "required", "dependentRequired", "examples", "default"})
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas"})
+
+
+def _inline(node: Any, resolver: Any, depth: int, drop: frozenset[str] = frozenset()) -> Any:
+    """A copy of ``node`` with ``$ref``s replaced by what they point at (recursively).
+
+    Keys in ``drop`` are left out of every subschema; values that are data, not
+    schemas (``enum``, ``const``, ``examples`` …), are kept as they are.
+    """
     if isinstance(node, list):
-        return [_inline(v, resolver, depth) for v in node]
+        return [_inline(v, resolver, depth, drop) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _inline(v, resolver, depth) for k, v in node.items() if k not in ("$ref", "$defs", "$id", "$schema")}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in drop or key in ("$ref", "$defs", "$id", "$schema"):
+            continue
+        if key in _NOT_SCHEMAS:
+            out[key] = value
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {k: _inline(v, resolver, depth, drop) for k, v in value.items()}
+        else:
+            out[key] = _inline(value, resolver, depth, drop)
     ref = node.get("$ref")
     if isinstance(ref, str):
         if depth >= _MAX_INLINE_DEPTH:  # pragma: no cover - the shipped schemas are not recursive
             raise NoSuchSchemaError(f"{ref} (nested too deeply to inline)")
         resolved = resolver.lookup(ref)
-        target = _inline(resolved.contents, resolved.resolver, depth + 1)
+        target = _inline(resolved.contents, resolved.resolver, depth + 1, drop)
         if not out:
             return target
         out["allOf"] = [target, *out.get("allOf", [])]

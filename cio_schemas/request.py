@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .catalog import Route, match_route
-from .errors import InvalidRequestError
+from .errors import InvalidRequestError, abridge
 
 __all__ = ["Request", "build_path", "HOSTS"]
 
@@ -35,7 +35,14 @@ def build_path(template: str, **params: str | int) -> str:
     """Fill a route template, percent-encoding each parameter (``@`` → ``%40``, ``/`` → ``%2F``)."""
     out = template
     for key, value in params.items():
-        out = out.replace("{" + key + "}", quote(str(value), safe=""))
+        try:
+            encoded = quote(str(value), safe="")
+        except (UnicodeEncodeError, ValueError) as exc:  # a lone surrogate; an int too long to print
+            raise InvalidRequestError(
+                f"path parameter {key!r} cannot be written as UTF-8 ({exc}); pass text without lone surrogates",
+                "/path",
+            ) from None
+        out = out.replace("{" + key + "}", encoded)
     return out
 
 
@@ -56,10 +63,10 @@ class Request:
     def __post_init__(self) -> None:
         if not isinstance(self.method, str) or self.method.upper() not in _METHODS:
             raise InvalidRequestError(
-                f"method must be one of {', '.join(sorted(_METHODS))}, not {self.method!r}", "/method"
+                f"method must be one of {', '.join(sorted(_METHODS))}, not {abridge(self.method)}", "/method"
             )
         if not isinstance(self.path, str) or not self.path.startswith("/"):
-            raise InvalidRequestError(f"path must be a string starting with '/', not {self.path!r}", "/path")
+            raise InvalidRequestError(f"path must be a string starting with '/', not {abridge(self.path)}", "/path")
         if self.method != self.method.upper():
             object.__setattr__(self, "method", self.method.upper())
 

@@ -68,7 +68,13 @@ def _output_values(result: Conversion) -> set[Any]:
     out: set[Any] = set()
     for r in result.requests:
         for _, v in leaves(r.body):
-            out.add(("b", v) if isinstance(v, bool) or v is None else ("j", repr(v)) if isinstance(v, (dict, list)) else ("v", v))
+            out.add(
+                ("b", v)
+                if isinstance(v, bool) or v is None
+                else ("j", repr(v))
+                if isinstance(v, (dict, list))
+                else ("v", v)
+            )
         for v in r.params.values():
             out.add(("v", v))
     return out

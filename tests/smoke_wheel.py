@@ -18,7 +18,7 @@ package_dir = Path(cio_schemas.__file__).resolve().parent
 assert repo.resolve() not in package_dir.parents, f"imported from the source tree: {package_dir}"
 
 shipped = sorted(p.relative_to(repo / "schemas").with_suffix("").as_posix() for p in (repo / "schemas").rglob("*.json"))
-assert schema_names() == shipped, (set(shipped) ^ set(schema_names()))
+assert schema_names() == shipped, set(shipped) ^ set(schema_names())
 assert (package_dir / "py.typed").is_file()
 
 listing = subprocess.run(["cio-schemas", "schemas", "--format", "json"], capture_output=True, text=True, check=True)

@@ -31,7 +31,10 @@ def test_examples_are_valid() -> None:
 def test_invalid_envelope_text_report_and_exit_1() -> None:
     code, out, _ = cli("validate", "-", stdin=(json.dumps(GOOD) + "\n" + json.dumps(BAD) + "\n").encode())
     assert code == 1
-    assert out.strip() == "<stdin>:2: PUT /api/v1/customers/42/devices: /device/platform: 'web' is not one of ['ios', 'android'] [enum]"
+    assert (
+        out.strip()
+        == "<stdin>:2: PUT /api/v1/customers/42/devices: /device/platform: 'web' is not one of ['ios', 'android'] [enum]"
+    )
 
 
 def test_json_report() -> None:
@@ -50,7 +53,13 @@ def test_pretty_printed_single_document() -> None:
 
 
 def test_bad_lines_are_reported_and_the_rest_still_checked() -> None:
-    lines = [json.dumps(GOOD), '{"method": "POST", "path": "/v1/identify", "bo', json.dumps(BAD), "[1,", json.dumps(GOOD)]
+    lines = [
+        json.dumps(GOOD),
+        '{"method": "POST", "path": "/v1/identify", "bo',
+        json.dumps(BAD),
+        "[1,",
+        json.dumps(GOOD),
+    ]
     code, out, _ = cli("validate", "-o", "json", stdin="\n".join(lines).encode())
     report = json.loads(out)
     assert code == 1 and report["checked"] == 5
@@ -88,7 +97,10 @@ def test_schemas_lists_every_schema_with_its_route() -> None:
     "data, fragment",
     [
         (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": NaN}}', "NaN is not valid JSON"),
-        (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "a", "userId": "b"}}', "duplicate key 'userId'"),
+        (
+            b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "a", "userId": "b"}}',
+            "duplicate key 'userId'",
+        ),
         (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "\\udc00"}}', "lone UTF-16 surrogate"),
         (b'{"method": "POST", "path": "/v1/identify", "body": {"userId": "\xc3"}}', "invalid UTF-8"),
         (b'\xef\xbb\xbf{"method": "POST", "path": "/v1/identify", "body": {"userId": "a"}}', "byte-order mark"),

@@ -63,7 +63,9 @@ def test_unsupported_and_invalid_are_refused_others_converted() -> None:
     assert json.loads(out)["body"] == {"userId": "42", "event": "User Deleted"}
 
 
-@pytest.mark.parametrize("argv", [["convert"], ["convert", "--to", "track-v3"], ["convert", "--to", "pipelines", "-j", "0"]])
+@pytest.mark.parametrize(
+    "argv", [["convert"], ["convert", "--to", "track-v3"], ["convert", "--to", "pipelines", "-j", "0"]]
+)
 def test_convert_usage_errors(argv: list[str]) -> None:
     code, _, err = cli(*argv)
     assert code == 2 and "Traceback" not in err
@@ -73,7 +75,11 @@ def test_jobs_2_gives_the_same_output_in_order(tmp_path: Path) -> None:
     rng = random.Random(7)
     path = tmp_path / "in.jsonl"
     envs = [
-        {"method": "POST", "path": f"/api/v1/customers/u{i}/events", "body": {"name": "e", "data": {"n": rng.randrange(100)}}}
+        {
+            "method": "POST",
+            "path": f"/api/v1/customers/u{i}/events",
+            "body": {"name": "e", "data": {"n": rng.randrange(100)}},
+        }
         for i in range(1200)
     ]
     path.write_text("\n".join(map(json.dumps, envs)) + "\n")
@@ -88,14 +94,24 @@ def test_jobs_2_gives_the_same_output_in_order(tmp_path: Path) -> None:
 def corrupt_stream() -> tuple[bytes, set[int]]:
     """10,000 JSON Lines of which 1% are corrupt in varied ways."""
     rng = random.Random(11)
-    corruptions = [b'{"method": "POST", "path": "/v1/identify", "bo', b"{\"a\": NaN}", b"\xff\xfe", b'{"a": 1, "a": 2}', b"]"]
+    corruptions = [
+        b'{"method": "POST", "path": "/v1/identify", "bo',
+        b'{"a": NaN}',
+        b"\xff\xfe",
+        b'{"a": 1, "a": 2}',
+        b"]",
+    ]
     lines, bad = [], set()
     for i in range(1, 10_001):
         if i % 100 == 37:
             lines.append(corruptions[i % len(corruptions)])
             bad.add(i)
         else:
-            env = {"method": "POST", "path": "/v1/track", "body": {"userId": f"u{i}", "event": "e", "properties": {"i": i}}}
+            env = {
+                "method": "POST",
+                "path": "/v1/track",
+                "body": {"userId": f"u{i}", "event": "e", "properties": {"i": i}},
+            }
             lines.append(json.dumps(env).encode())
     rng.shuffle(corruptions)
     return b"\n".join(lines) + b"\n", bad
@@ -126,7 +142,9 @@ def test_size_command() -> None:
     report = json.loads(out)
     assert code == 1 and report["status"] == "fail"
     first, second = report["results"]
-    assert first["ok"] and first["size"] == len(json.dumps(small["body"], separators=(",", ":"), ensure_ascii=False).encode())
+    assert first["ok"] and first["size"] == len(
+        json.dumps(small["body"], separators=(",", ":"), ensure_ascii=False).encode()
+    )
     assert not second["ok"] and second["limit"] == 64_000 and second["scope"] == "single"
     code, out, _ = cli("size", "--limits", "pipelines-openapi", "--kb", "1024", stdin=json.dumps(small).encode())
     assert code == 0 and "/ 32768 bytes (single) ok" in out

@@ -70,7 +70,7 @@ def test_corrupt_first_line_of_jsonl_does_not_hide_the_rest() -> None:
 def test_multiline_document_and_array() -> None:
     assert docs(b'{\n  "a": 1\n}\n') == [(1, None, {"a": 1}, None)]
     assert [(i, v) for _, i, v, _ in docs(b'[\n {"a": 1},\n {"b": 2}\n]')] == [(0, {"a": 1}), (1, {"b": 2})]
-    (only,) = docs(b"{\n  \"a\": \n}")
+    (only,) = docs(b'{\n  "a": \n}')
     assert only[2] is None and only[3] is not None
 
 

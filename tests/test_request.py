@@ -32,7 +32,7 @@ def test_every_route_matches_its_own_template(route) -> None:
 def test_percent_decoding_and_encoding_round_trip() -> None:
     for ident in ["user@example.com", "a/b?c#d%e f", "😀 emoji", "cio_abc", "tab\there"]:
         path = build_path("/api/v1/customers/{identifier}", identifier=ident)
-        assert "/" not in path[len("/api/v1/customers/"):]
+        assert "/" not in path[len("/api/v1/customers/") :]
         assert Request("PUT", path, {}).params == {"identifier": ident}
     assert build_path("/api/v1/customers/{identifier}", identifier="user@example.com") == (
         "/api/v1/customers/user%40example.com"

@@ -470,9 +470,18 @@ EXPECTED_UNSUPPORTED: dict[tuple[str, str], str] = {
     ("analytics.Client.identify[anonymousId only]", "track-v2"): (
         "Track v2 names a person by id, email or cio_id; an anonymousId-only identify has none"
     ),
-    ("analytics.Client.track", "track-v2"): "Track v2 has no anonymous person event (the calls made with only an anonymousId)",
-    ("analytics.Client.page", "track-v2"): "Track v2 has no anonymous person page view (the calls made with only an anonymousId)",
-    ("analytics.Client.screen", "track-v2"): "Track v2 has no anonymous person screen view (the calls made with only an anonymousId)",
+    (
+        "analytics.Client.track",
+        "track-v2",
+    ): "Track v2 has no anonymous person event (the calls made with only an anonymousId)",
+    (
+        "analytics.Client.page",
+        "track-v2",
+    ): "Track v2 has no anonymous person page view (the calls made with only an anonymousId)",
+    (
+        "analytics.Client.screen",
+        "track-v2",
+    ): "Track v2 has no anonymous person screen view (the calls made with only an anonymousId)",
     ("analytics.Client.flush[consumer thread]", "track-v2"): (
         "its batches hold anonymousId-only calls, which have no Track v2 form (see above)"
     ),

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..conversion import Context, Node
 from ..errors import InvalidTimestampError
+from ..registry import json_byte_length
 
 __all__ = [
     "classify",
@@ -23,7 +24,13 @@ __all__ = [
     "flag_iso_strings",
     "page_url",
     "device_attributes",
+    "ID_BYTES",
+    "fit_id",
+    "take_object_id",
 ]
+
+ID_BYTES = 150
+"""The longest Track identifier (person id, email, cio_id, object id), in UTF-8 bytes."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ZERO_OFFSET = re.compile(r"([Zz]|[+-]00:?00)$")
@@ -78,6 +85,34 @@ def user_id_from_v2(ctx: Context, identifiers: Node) -> str | None:
 def identifier_from_v1(ctx: Context, value: str, pointer: str = "/path") -> str:
     """A Track v1 path identifier as a Pipelines ``userId`` (the same string; ``cio_`` prefix kept)."""
     return value
+
+
+def fit_id(ctx: Context, value: str, what: str) -> str:
+    """``value`` unchanged when it fits a Track identifier; unsupported when over :data:`ID_BYTES`."""
+    size = json_byte_length(value)
+    if size > ID_BYTES:
+        api = ctx.target.replace("track-v", "Track v")
+        raise ctx.unsupported(f"the {what} is {size} bytes long; {api} identifiers are at most {ID_BYTES} bytes")
+    return value
+
+
+def take_object_id(ctx: Context, node: Node) -> str:
+    """The Pipelines ``groupId`` (taken) as a Track object id: a string within :data:`ID_BYTES`.
+
+    The libraries send numeric group ids too; an integer (or a float holding
+    one, which JSON Schema counts as an integer) becomes its decimal string and
+    the change is reported.
+    """
+    raw = node.take("groupId")
+    object_id = raw
+    if isinstance(raw, float) and raw.is_integer():
+        object_id = int(raw)
+    if isinstance(object_id, int) and not isinstance(object_id, bool):
+        object_id = str(object_id)
+        ctx.change(node.at("groupId"), raw, object_id, "type")
+    if not isinstance(object_id, str):
+        raise ctx.unsupported(f"a Track object id is a string, not {type(raw).__name__}")
+    return fit_id(ctx, object_id, "groupId")
 
 
 def to_pipelines_time(ctx: Context, value: Any, pointer: str) -> str:

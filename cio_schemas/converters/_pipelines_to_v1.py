@@ -36,11 +36,19 @@ from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request, build_path
 from . import COALESCERS, UNSUPPORTED, register
-from ._common import classify, device_attributes, page_url, to_track_time, track_attributes
+from ._common import (
+    ID_BYTES,
+    classify,
+    device_attributes,
+    fit_id,
+    page_url,
+    take_object_id,
+    to_track_time,
+    track_attributes,
+)
 
 __all__ = ["coalesce"]
 
-_ID_BYTES = 150
 _NAME_BYTES = 150
 _VALUE_BYTES = 1000
 _MAX_ATTRIBUTES = 300
@@ -61,15 +69,6 @@ def _present(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-def _path_id(ctx: Context, value: str, what: str) -> str:
-    """``value`` as a Track v1 path identifier (unsupported when over the 150-byte limit)."""
-    if json_byte_length(value) > _ID_BYTES:
-        raise ctx.unsupported(
-            f"the {what} is {json_byte_length(value)} bytes long; Track v1 identifiers are at most {_ID_BYTES} bytes"
-        )
-    return value
-
-
 def _person(ctx: Context, node: Node) -> str:
     """The ``userId`` a semantic event names (taken), as a path identifier; unsupported when empty.
 
@@ -79,7 +78,7 @@ def _person(ctx: Context, node: Node) -> str:
     user_id = node.take("userId")
     if not _present(user_id):
         raise ctx.unsupported("Track v1 names the person in the path, and this event's userId is empty")
-    return _path_id(ctx, user_id, "userId")
+    return fit_id(ctx, user_id, "userId")
 
 
 def _unix(ctx: Context, node: Node, key: str) -> int | None:
@@ -101,8 +100,8 @@ def _attribute_problem(key: str, value: Any) -> str | None:
     if json_byte_length(key) > _NAME_BYTES:
         return f"Track v1 attribute names are at most {_NAME_BYTES} bytes"
     if key == "id":
-        if not isinstance(value, str) or json_byte_length(value) > _ID_BYTES:
-            return f"Track v1 takes id as a string of at most {_ID_BYTES} bytes"
+        if not isinstance(value, str) or json_byte_length(value) > ID_BYTES:
+            return f"Track v1 takes id as a string of at most {ID_BYTES} bytes"
         return None
     if key == "email":
         if not isinstance(value, str) or "@" not in value or json_byte_length(value) > _VALUE_BYTES:
@@ -183,7 +182,7 @@ def _event_request(node: Node, ctx: Context, body: dict[str, Any], *, kind: str)
         node.take("userId")
         if isinstance(anonymous_id, str):
             body["anonymous_id"] = node.take("anonymousId")
-        return [_v1("track", body, identifier=_path_id(ctx, user_id, "userId"))]
+        return [_v1("track", body, identifier=fit_id(ctx, user_id, "userId"))]
     node.use("userId")
     if _present(anonymous_id):
         body["anonymous_id"] = node.take("anonymousId")
@@ -205,10 +204,10 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     email: Any = traits.peek("email") if traits is not None else None
     if _present(user_id):
         node.take("userId")
-        identifier = _path_id(ctx, user_id, "userId")
+        identifier = fit_id(ctx, user_id, "userId")
     elif _present(email):
         node.use("userId")
-        identifier = _path_id(ctx, email, "email trait")
+        identifier = fit_id(ctx, email, "email trait")
     else:
         raise ctx.unsupported(
             "Track v1 names the person in the path (an id or an email), and this identify has neither a "
@@ -302,10 +301,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
         )
     node.take("userId")
     node.drop("anonymousId", "no-home", "a Track v1 relationship belongs to the person in the path")
-    object_id = node.take("groupId")
-    if isinstance(object_id, int):  # the libraries accept numeric group ids
-        ctx.change(node.at("groupId"), object_id, str(object_id), "type")
-        object_id = str(object_id)
+    object_id = take_object_id(ctx, node)
     type_id = "1"
     attributes: Any = None
     traits = node.node("traits")
@@ -336,7 +332,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
     if attributes is not None:
         relationship["relationship_attributes"] = attributes
     body = {"cio_relationships": {"action": "add_relationships", "relationships": [relationship]}}
-    return [_v1("identify", body, identifier=_path_id(ctx, user_id, "userId"))]
+    return [_v1("identify", body, identifier=fit_id(ctx, user_id, "userId"))]
 
 
 def _reference(ctx: Context, value: str) -> dict[str, str]:
@@ -427,7 +423,7 @@ def relationship_deleted(node: Node, request: Request, ctx: Context) -> list[Req
     props = node.node("properties")
     if props is None:  # pragma: no cover - the schema requires it
         raise ctx.unsupported("the event has no properties.objectId")
-    object_id = props.take("objectId")
+    object_id = fit_id(ctx, props.take("objectId"), "objectId")
     type_id = str(props.take("objectTypeId", 1))
     relationship = {"identifiers": {"object_type_id": type_id, "object_id": object_id}}
     body = {"cio_relationships": {"action": "delete_relationships", "relationships": [relationship]}}

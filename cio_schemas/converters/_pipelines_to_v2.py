@@ -46,12 +46,19 @@ from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request
 from . import COALESCERS, Converter, register
-from ._common import device_attributes, page_url, to_track_time, track_attributes, v2_identifiers
+from ._common import (
+    device_attributes,
+    fit_id,
+    page_url,
+    take_object_id,
+    to_track_time,
+    track_attributes,
+    v2_identifiers,
+)
 
 __all__ = ["coalesce"]
 
 _ENTITY = route_by_operation("track-v2", "entity").template
-_ID_BYTES = 150
 _NAME_BYTES = 150
 _VALUE_BYTES = 1000
 _MAX_ATTRIBUTES = 300
@@ -89,10 +96,7 @@ def _identifiers(ctx: Context, node: Node, key: str, what: str) -> dict[str, str
     value = node.take(key)
     ids = v2_identifiers(ctx, value, node.at(key))
     bare = next(iter(ids.values()))
-    if json_byte_length(bare) > _ID_BYTES:
-        raise ctx.unsupported(
-            f"the {what} is {json_byte_length(bare)} bytes long; Track v2 identifiers are at most {_ID_BYTES} bytes"
-        )
+    fit_id(ctx, bare, what)
     if not bare.strip():
         raise ctx.unsupported(f"the {what} is blank once its cio_ prefix is removed, and names nobody")
     return ids
@@ -223,10 +227,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         identifiers = _identifiers(ctx, node, "userId", "userId")
     elif traits is not None and _present(traits.peek("email")):
         node.drop("userId", "ignored", "an empty userId names nobody; the person is named by the email trait")
-        email = traits.take("email")
-        if json_byte_length(email) > _ID_BYTES:
-            raise ctx.unsupported(f"the email trait is over {_ID_BYTES} bytes, the Track v2 identifier limit")
-        identifiers = {"email": email}
+        identifiers = {"email": fit_id(ctx, traits.take("email"), "email trait")}
     else:
         raise ctx.unsupported(
             "Track v2 names the person by id, email or cio_id, and this identify has neither a userId nor "
@@ -310,12 +311,7 @@ def screen(node: Node, request: Request, ctx: Context) -> list[Request]:
 @register("pipelines/group", "track-v2")
 def group(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``/group`` → person/add_relationships, object/identify or object/identify_anonymous."""
-    object_id = node.take("groupId")
-    if isinstance(object_id, int) and not isinstance(object_id, bool):  # the libraries accept numeric group ids
-        ctx.change(node.at("groupId"), object_id, str(object_id), "type")
-        object_id = str(object_id)
-    if not isinstance(object_id, str) or json_byte_length(object_id) > _ID_BYTES:
-        raise ctx.unsupported(f"Track v2 object ids are strings of at most {_ID_BYTES} bytes")
+    object_id = take_object_id(ctx, node)
     type_id = "1"
     relationship: dict[str, Any] | None = None
     object_attributes: dict[str, Any] = {}
@@ -468,9 +464,7 @@ def _object_of(ctx: Context, node: Node) -> dict[str, str]:
     props = node.node("properties")
     if props is None or not isinstance(props.peek("objectId"), str):
         raise ctx.unsupported("Track v2 names the object by its id, and this event has no properties.objectId")
-    object_id = props.take("objectId")
-    if json_byte_length(object_id) > _ID_BYTES:
-        raise ctx.unsupported(f"Track v2 object ids are at most {_ID_BYTES} bytes")
+    object_id = fit_id(ctx, props.take("objectId"), "objectId")
     if "objectTypeId" in props:
         type_id = str(props.take("objectTypeId"))
     elif isinstance(props.peek("object_type_id"), str):
