@@ -243,45 +243,41 @@ def _plain_str(text: str) -> bool:
 
 
 def _is_plain(value: Any, max_depth: int) -> bool:
-    """Fast yes/no form of :func:`json_problems` (no paths): the common case costs one cheap pass."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item, depth = pop()
-        kind = type(item)
-        if kind is dict:
-            if depth >= max_depth:
+    """Fast yes/no form of :func:`json_problems` (no paths): the common case costs one cheap pass.
+
+    Recursive, but never deeper than ``max_depth`` (a container that deep, or a
+    cycle, answers False at once and the caller's iterative walk explains why).
+    """
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple:
+        return _plain_container(value, 0, max_depth)
+    return _plain_container((value,), -1, max_depth)
+
+
+def _plain_container(item: Any, depth: int, max_depth: int) -> bool:
+    if depth >= max_depth:
+        return False
+    if type(item) is dict:
+        for key in item:
+            if type(key) is not str or not (key.isascii() or _plain_str(key)):
                 return False
-            children: Any = []
-            for key, sub in item.items():
-                if type(key) is not str or not _plain_str(key):
-                    return False
-                children.append(sub)
-        elif kind is list or kind is tuple:
-            if depth >= max_depth:
+        children = item.values()
+    else:
+        children = item
+    for sub in children:
+        kind = type(sub)
+        if kind is str:
+            if not (sub.isascii() or _plain_str(sub)):
                 return False
-            children = item
-        else:
-            children = (item,)
-            depth -= 1
-        for sub in children:
-            sub_kind = type(sub)
-            if sub_kind is str:
-                if not _plain_str(sub):
-                    return False
-            elif sub_kind is int:
-                if sub.bit_length() > MAX_INT_BITS:
-                    return False
-            elif sub_kind is bool or sub is None:
-                continue
-            elif sub_kind is float:
-                if sub != sub or sub in _INF:
-                    return False
-            elif sub_kind is dict or sub_kind is list or sub_kind is tuple:
-                if sub is not item:
-                    push((sub, depth + 1))
-                else:
-                    return False
-            else:
+        elif kind is dict or kind is list or kind is tuple:
+            if not _plain_container(sub, depth + 1, max_depth):
                 return False
+        elif kind is int:
+            if sub.bit_length() > MAX_INT_BITS:
+                return False
+        elif kind is float:
+            if sub != sub or sub in _INF:
+                return False
+        elif kind is not bool and sub is not None:
+            return False
     return True
