@@ -46,6 +46,15 @@ BASE_URI = "https://cio-schemas.dev/schemas/"
 
 def json_byte_length(value: Any) -> int:
     """The ``maxBytes`` measure: UTF-8 length of a string, else of its compact JSON form."""
+    kind = type(value)
+    if kind is str:
+        return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+    if kind is int:
+        return len(str(value))
+    if kind is bool:
+        return 4 if value else 5
+    if value is None:
+        return 4
     if isinstance(value, str):
         return len(value.encode("utf-8", "surrogatepass"))
     return len(

@@ -476,14 +476,13 @@ def convert_iso_attributes(obj: Any, *, base_pointer: str = "") -> tuple[Any, li
 def _walk_attributes(obj: Mapping[Any, Any], pointer: str, changes: list[TimestampChange]) -> Any:
     out: dict[Any, Any] | None = None
     for key, value in obj.items():
-        here = pointer + pointer_from_parts((key,))
         if isinstance(value, str):
             if not is_iso_timestamp(value):
                 continue
             new: Any = to_unix(value)
-            changes.append(TimestampChange(here, value, new))
+            changes.append(TimestampChange(pointer + pointer_from_parts((key,)), value, new))
         elif isinstance(value, Mapping):
-            new = _walk_attributes(value, here, changes)
+            new = _walk_attributes(value, pointer + pointer_from_parts((key,)), changes)
             if new is value:
                 continue
         else:
