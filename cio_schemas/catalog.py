@@ -194,6 +194,9 @@ def match_route(method: str, path: str) -> tuple[Route, dict[str, str]]:
     Raises :class:`~cio_schemas.errors.UnknownRouteError` naming the routes that
     exist when nothing matches (a path known under another method says so).
     """
+    static = _STATIC.get((method, path))  # the common case, without any string work
+    if static is not None:
+        return static, {}
     bare = path.split("?", 1)[0].split("#", 1)[0]
     static = _STATIC.get((method, bare.rstrip("/") or "/"))
     if static is not None:

@@ -57,9 +57,10 @@ def json_byte_length(value: Any) -> int:
         return 4
     if isinstance(value, str):
         return len(value.encode("utf-8", "surrogatepass"))
-    return len(
-        json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass")
-    )
+    return len(_COMPACT(value).encode("utf-8", "surrogatepass"))
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=True).encode
 
 
 def _max_bytes(validator: Any, limit: int, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:

@@ -61,8 +61,8 @@ _APIS = ("track-v1", "track-v2", "pipelines")
 
 
 # -- measuring -----------------------------------------------------------------------------
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+#: The compact serialisation every size is measured on, built once (``json.dumps`` builds one per call).
+_dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
 def _utf8_len(text: str) -> int:
