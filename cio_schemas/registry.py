@@ -16,6 +16,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -70,24 +71,26 @@ def _max_bytes(validator: Any, limit: int, instance: Any, schema: Mapping[str, A
         yield ValidationError(f"{what} is {size} bytes long; the limit is {limit} bytes (UTF-8)")
 
 
-_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$")
+#: RFC 3339 ``date-time`` with every field's range in the pattern; only days 29-31 need a calendar.
+_RFC3339 = re.compile(
+    r"(?!0000)(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
 
 
 def _is_datetime(instance: object) -> bool:
     if not isinstance(instance, str):
         return True
-    from datetime import datetime
-
-    m = _RFC3339.match(instance)
+    m = _RFC3339.fullmatch(instance)
     if m is None:
         return False
-    y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
-    if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
-        return False
-    try:
-        datetime(y, mo, d, h, mi, s)
-    except ValueError:
-        return False
+    year, month, day = m.group(1, 2, 3)
+    if day > "28":
+        try:
+            datetime(int(year), int(month), int(day))
+        except ValueError:
+            return False
     return True
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from cio_schemas import NoSuchSchemaError, get_schema, schema_names
+from cio_schemas import NoSuchSchemaError, Request, get_schema, is_valid, schema_names
 from cio_schemas.catalog import PIPELINES_CALLS, ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS
 from cio_schemas.registry import BASE_URI, _registry
 
@@ -65,3 +65,31 @@ def test_get_schema_returns_a_copy_and_unknown_names_fail() -> None:
     assert get_schema(f"{BASE_URI}pipelines/identify.json")["$id"].endswith("pipelines/identify.json")
     with pytest.raises(NoSuchSchemaError):
         get_schema("pipelines/nope")
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("2023-04-26T13:05:09.123Z", True),
+        ("2023-04-26t13:05:09z", True),
+        ("2024-02-29T00:00:00+05:30", True),
+        ("2023-12-31T23:59:59.999999999-23:59", True),
+        ("2023-02-29T00:00:00Z", False),  # not a leap year
+        ("2023-04-31T00:00:00Z", False),
+        ("0000-01-01T00:00:00Z", False),  # year 0 is not a date
+        ("2023-13-01T00:00:00Z", False),
+        ("2023-04-26T24:00:00Z", False),
+        ("2023-04-26T13:60:00Z", False),
+        ("2023-04-26T13:05:60Z", False),
+        ("2023-04-26T13:05:09+24:00", False),
+        ("2023-04-26T13:05:09+05:60", False),
+        ("2023-04-26T13:05:09", False),  # no offset
+        ("2023-04-26T13:05:09Z\n", False),  # trailing newline
+        ("\u0662\u0660\u0662\u0663-04-26T13:05:09Z", False),  # non-ASCII digits
+    ],
+)
+def test_date_time_format(text: str, ok: bool) -> None:
+    """RFC 3339 date-times, ranges and calendar included, in both engines."""
+    body = {"userId": "u", "timestamp": text}
+    assert is_valid(Request("POST", "/v1/identify", body)) is ok
+    assert (not list(_registry().validator("pipelines/identify").iter_errors(body))) is ok
