@@ -248,6 +248,8 @@ class Context:
     def finish(self) -> None:
         """Report every key no converter used as a ``no-home`` loss (in input order)."""
         for node in self._nodes:
+            if len(node._used) == len(node.data):  # _used only ever holds keys of data: all used
+                continue
             for key in list(node.unused()):
                 self.lose(node.at(key), node.data[key], "no-home", f"{self.target} has no field for {key!r} here")
         self._nodes.clear()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -121,9 +120,15 @@ class Request:
         return cls(method, path, body)
 
     # -- derived ------------------------------------------------------------------------
-    @cached_property
+    @property
     def _resolved(self) -> tuple[Route, dict[str, str]]:
-        return match_route(self.method, self.path)
+        # Matched once, on first use (a plain attribute lookup afterwards: functools.cached_property
+        # takes a lock on every access in Python < 3.12, which batch conversion would pay per item).
+        found: tuple[Route, dict[str, str]] | None = self.__dict__.get("_match")
+        if found is None:
+            found = match_route(self.method, self.path)
+            object.__setattr__(self, "_match", found)
+        return found
 
     @property
     def route(self) -> Route:

@@ -6,13 +6,12 @@ from typing import Any
 
 from ..conversion import Context, Node
 from ..request import Request
+from ..sizes import get_limits, split_batch
 
 __all__ = ["pack"]
 
 
 def _flush(items: list[tuple[int, Any]], api: str, path: str, ctx: Context, out: list[Request]) -> None:
-    from ..sizes import get_limits, split_batch
-
     if not items:
         return
     limits = get_limits(ctx.options.limits, kb=ctx.options.kb)

@@ -10,6 +10,7 @@ from typing import Any
 from ..conversion import Context, Node
 from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
+from ..timestamps import _to_ms, convert_iso_attributes, to_iso
 
 __all__ = [
     "classify",
@@ -117,8 +118,6 @@ def take_object_id(ctx: Context, node: Node) -> str:
 
 def to_pipelines_time(ctx: Context, value: Any, pointer: str) -> str:
     """Unix seconds (Track) → ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (exact)."""
-    from ..timestamps import to_iso
-
     return to_iso(value)
 
 
@@ -128,8 +127,6 @@ def to_track_time(ctx: Context, value: Any, pointer: str) -> int:
     When that changes the value (sub-second digits, or an offset other than
     UTC), the original string is reported as a loss.
     """
-    from ..timestamps import _to_ms
-
     ms = _to_ms(value, "s", False)  # one parse; raises InvalidTimestampError
     if isinstance(value, str):
         if ms % 1000:
@@ -148,8 +145,6 @@ def track_attributes(ctx: Context, attrs: Mapping[str, Any], pointer: str) -> di
     """
     if not ctx.options.convert_iso_attributes:
         return dict(attrs)
-    from ..timestamps import convert_iso_attributes
-
     new, changes = convert_iso_attributes(attrs, base_pointer=pointer)
     for ch in changes:
         ctx.change(ch.pointer, ch.before, ch.after)
@@ -190,8 +185,6 @@ def flag_iso_strings(ctx: Context, attrs: Any, pointer: str) -> None:
     """
     if not ctx.options.convert_iso_attributes or not isinstance(attrs, Mapping):
         return
-    from ..timestamps import convert_iso_attributes
-
     _, changes = convert_iso_attributes(attrs, base_pointer=pointer)
     for ch in changes:
         ctx.lose(
