@@ -47,3 +47,26 @@ def test_case(case: dict[str, Any]) -> None:
         requests = [r.to_json() for c in back for r in c.requests]
         assert requests == [case["input"]]
         assert [loss for c in back for loss in c.losses] == []
+
+
+@pytest.mark.parametrize(
+    ("user_id", "kind"),
+    [
+        ("ann@example.com", "email"),
+        ("a@b.c.d", "email"),
+        ("cio_abc123", "cio_id"),
+        ("42", "id"),
+        ("ann@example.com\n", "id"),  # whitespace: not an address
+        ("ann smith@example.com", "id"),
+        ("@example.com", "id"),
+        ("ann@.com", "id"),
+        ("ann@example.", "id"),
+        ("ann@example", "id"),
+        ("a@b@c.d", "id"),
+    ],
+)
+def test_user_id_kind_by_shape(user_id: str, kind: str) -> None:
+    """A Pipelines userId becomes the Track v2 identifier its shape names."""
+    out = convert(Request("POST", "/v1/identify", {"userId": user_id}), "track-v2")
+    expected = user_id[4:] if kind == "cio_id" else user_id
+    assert out.requests[0].body["identifiers"] == {kind: expected}

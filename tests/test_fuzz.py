@@ -690,7 +690,7 @@ _BACKTRACK_PROBE = textwrap.dedent(
         chars = sorted(literal | set("a0 -:.@TZtz+/_\t\né😀%\\u"))
         probes = []
         for c in chars:
-            probes += [c * N + "!", c * N + "\x00", c * N]
+            probes += [c * N + "!", c * N + "\x00", c * N, "a@" + c * N + "@", "a@" + c * N + " "]
         for pair in ("0:", "a@", "0-", "a.", "1.", "T0", ": ", "a ", "%f", "\\u", "/a", "a/", "-0", "+0", "00"):
             probes.append(pair * (N // 2) + "!")
         probes += [
