@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
+from ..catalog import SEMANTIC_EVENTS
 from ..conversion import Context, Node
 from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
@@ -28,6 +29,7 @@ __all__ = [
     "ID_BYTES",
     "fit_id",
     "take_object_id",
+    "custom_event_name",
 ]
 
 ID_BYTES = 150
@@ -91,6 +93,19 @@ def user_id_from_v2(ctx: Context, identifiers: Node) -> str | None:
 def identifier_from_v1(ctx: Context, value: str, pointer: str = "/path") -> str:
     """A Track v1 path identifier as a Pipelines ``userId`` (the same string; ``cio_`` prefix kept)."""
     return value
+
+
+def custom_event_name(ctx: Context, name: Any) -> Any:
+    """``name`` for a Pipelines custom ``/track`` event; unsupported when it is a semantic event's name.
+
+    Pipelines reads ``event`` by name: a custom event called ``User Deleted`` would delete the person.
+    """
+    if isinstance(name, str) and name in SEMANTIC_EVENTS:
+        raise ctx.unsupported(
+            f"{name!r} is the name of a Customer.io semantic event: Pipelines would read this custom event as "
+            "that operation. Rename the event"
+        )
+    return name
 
 
 def fit_id(ctx: Context, value: str, what: str) -> str:

@@ -38,6 +38,7 @@ from ..errors import InvalidTimestampError, pointer_from_parts
 from ..request import Request
 from . import UNSUPPORTED, register
 from ._common import (
+    custom_event_name,
     flag_iso_strings,
     identifier_from_v1,
     object_type_int,
@@ -246,7 +247,7 @@ def _event(node: Node, ctx: Context, who: dict[str, Any]) -> list[Request]:
             body["name"] = name
             call = "screen"
         else:
-            body["event"] = name
+            body["event"] = custom_event_name(ctx, name)
             call = "track"
         if has_data:
             flag_iso_strings(ctx, data, data_pointer)

@@ -51,13 +51,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..catalog import SEMANTIC_EVENTS, route_by_operation
+from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..errors import InvalidTimestampError
 from ..request import Request
 from ..validation import is_valid
 from . import Converter, register
-from ._common import flag_iso_strings, object_type_int, take_pipelines_time, to_pipelines_time, user_id_from_v2
+from ._common import (
+    custom_event_name,
+    flag_iso_strings,
+    object_type_int,
+    take_pipelines_time,
+    to_pipelines_time,
+    user_id_from_v2,
+)
 
 __all__: list[str] = []
 
@@ -297,12 +304,7 @@ def _event_fields(ctx: Context, node: Node, body: dict[str, Any]) -> None:
 @register("track_v2/person/event", "pipelines")
 def person_event(node: Node, request: Request, ctx: Context) -> list[Request]:
     """person/event → ``/track`` (``name`` → ``event``, ``attributes`` → ``properties``)."""
-    name = node.peek("name")
-    if name in SEMANTIC_EVENTS:
-        raise ctx.unsupported(
-            f"{name!r} is the name of a Customer.io semantic event: Pipelines would read this custom event as "
-            "that operation. Rename the event"
-        )
+    custom_event_name(ctx, node.peek("name"))
     body: dict[str, Any] = {"userId": _person(ctx, node), "event": node.take("name")}
     if "attributes" in node:
         attrs = node.take("attributes")
