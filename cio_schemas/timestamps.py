@@ -30,12 +30,16 @@ Strings, other ISO 8601 forms
     Anything else that :func:`dateutil.parser.isoparse` reads: the basic
     format (``20130218T163508Z``), week dates (``2013-W08-1``), ordinal dates
     (``2013-049``), a year and month (``2013-02``), a comma as the decimal
-    sign, hour ``24:00``. Without an offset these are UTC too.
+    sign, hour ``24:00``. Without an offset these are UTC too. Every field is
+    ASCII digits only: whitespace, ``_`` or a sign inside or around a field is
+    rejected, and the date and the time are separated by one character that
+    is none of those (``T``, or a space).
 
 Strings made only of digits (``"1361205308"``, ``"-1.5"``)
     Rejected unless ``numeric_strings=True``, in which case they are read as
     numbers in ``unit`` (exactly, without floating-point rounding). They are
-    never read as basic-format dates.
+    never read as basic-format dates. With whitespace around them
+    (``" 1361205308"``) they are rejected in either case.
 
 ``datetime.datetime`` and ``datetime.date``
     An aware datetime is read in its own offset; a naive one is UTC; a date is
@@ -117,6 +121,16 @@ _ISO_ATTRIBUTE = re.compile(
     re.ASCII,
 )
 _NUMERIC = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
+# The shapes left to dateutil's isoparse, every field ASCII digits: a date (calendar, year-month,
+# year, week or ordinal; basic or extended), then optionally one separator, a time and an offset.
+# isoparse reads each field with int(), which would also take whitespace, "_" or a sign around the
+# digits (" 1361205308" read as the year 136), so the separator is never one of those but a space.
+_ISO_SHAPE = re.compile(
+    r"\d{4}(?:-\d{2}(?:-\d{2})?|\d{4}|-?W\d{2}(?:-?\d)?|-?\d{3})?"
+    r"(?:(?:[^\d\s_+-]| )\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?",
+    re.ASCII,
+)
+_ONE_US = _dt.timedelta(microseconds=1)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -180,12 +194,51 @@ def _datetime_to_us(value: _dt.datetime) -> int:
     return us
 
 
+def _canonical_to_us(text: str) -> int | None:
+    """Microseconds since the epoch of ``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]`` then ``Z`` or ``+00:00``.
+
+    The common forms, read by :meth:`datetime.datetime.fromisoformat` (in C);
+    None for any other string, and for one that is not a real date-time, so
+    that the general reader accepts or rejects it with its reason.
+    """
+    n = len(text)
+    if n == 20 or n == 24 or n == 27:
+        if text[-1] != "Z":
+            return None
+        n -= 1
+    elif n == 25 or n == 29 or n == 32:
+        if not text.endswith("+00:00"):
+            return None
+        n -= 6
+    else:
+        return None
+    if (
+        text[10] != "T"
+        or text[4] != "-"
+        or text[7] != "-"
+        or text[13] != ":"
+        or text[16] != ":"
+        or (n != 19 and text[19] != ".")
+    ):
+        return None
+    try:
+        parsed = _dt.datetime.fromisoformat(text[:n])
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        return None
+    return (parsed - _EPOCH_NAIVE) // _ONE_US
+
+
 def _string_to_us(text: str, m: re.Match[str] | None = None) -> int:
     """Microseconds since the epoch of an ISO 8601 string (see the module docstring).
 
     ``m`` is the string's :data:`_RFC3339` match when the caller already has it.
     """
     if m is None:
+        us = _canonical_to_us(text)
+        if us is not None:
+            return us
         m = _RFC3339.fullmatch(text)
         if m is None:
             return _fallback_to_us(text)
@@ -218,13 +271,19 @@ def _string_to_us(text: str, m: re.Match[str] | None = None) -> int:
 
 
 def _fallback_to_us(text: str) -> int:
-    from dateutil.parser import isoparse  # lazy: ~30 ms import, needed only for rare forms
+    if _ISO_SHAPE.fullmatch(text) is not None:
+        from dateutil.parser import isoparse  # lazy: ~30 ms import, needed only for rare forms
 
-    try:
-        parsed = isoparse(text)
-    except (ValueError, OverflowError, TypeError):
-        raise _error(text, f"not an ISO 8601 date-time; write one like {_EXAMPLES}") from None
-    return _datetime_to_us(parsed)
+        try:
+            # A space may only separate the date and the time (isoparse takes any character there);
+            # read as "T", a space that isoparse would take as part of a field fails instead.
+            parsed = isoparse(text.replace(" ", "T"))
+        except (ValueError, OverflowError, TypeError):
+            pass
+        else:
+            return _datetime_to_us(parsed)
+    fix = "strip the whitespace around it, or " if text.strip() != text else ""
+    raise _error(text, f"not an ISO 8601 date-time; {fix}write one like {_EXAMPLES}")
 
 
 def _to_ms(value: object, unit: str, numeric_strings: bool) -> int:
@@ -232,8 +291,10 @@ def _to_ms(value: object, unit: str, numeric_strings: bool) -> int:
     if unit != "s" and unit != "ms":
         _check_unit(value, unit)
     if isinstance(value, str):
-        m = _RFC3339.fullmatch(value)
-        if m is not None:
+        canonical = _canonical_to_us(value)
+        if canonical is not None:
+            us = canonical
+        elif (m := _RFC3339.fullmatch(value)) is not None:
             us = _string_to_us(value, m)
         elif _NUMERIC.fullmatch(value):
             if not numeric_strings:
@@ -243,6 +304,9 @@ def _to_ms(value: object, unit: str, numeric_strings: bool) -> int:
                     "(without quotes) or an ISO 8601 string, or pass numeric_strings=True",
                 )
             return _numeric_string_to_ms(value, unit)
+        elif value.strip() != value and _NUMERIC.fullmatch(value.strip()):
+            how = "strip the whitespace" if numeric_strings else "send the number itself, without quotes or whitespace"
+            raise _error(value, f"a string of digits with whitespace around it is not a timestamp: {how}")
         else:
             us = _fallback_to_us(value)
     elif isinstance(value, bool):

@@ -86,6 +86,15 @@ READ_CASES: list[tuple[Any, dict[str, Any], int, str]] = [
     ("2013-W08-1", {}, 1361205308 - (16 * 3600 + 35 * 60 + 8), "2013-02-18T00:00:00.000Z"),
     ("2013-02-18T16:35:08,5Z", {}, 1361205308, "2013-02-18T16:35:08.500Z"),
     ("2022-12-31T24:00:00Z", {}, 1672531200, "2023-01-01T00:00:00.000Z"),
+    ("20130218 163508Z", {}, 1361205308, "2013-02-18T16:35:08.000Z"),  # one space as the separator
+    ("2013-W08-1 16:35:08", {}, 1361205308, "2013-02-18T16:35:08.000Z"),
+    # the common forms (read by datetime.fromisoformat) give what the general reader gives
+    ("2013-02-18T16:35:08.722+00:00", {}, 1361205308, "2013-02-18T16:35:08.722Z"),
+    ("2013-02-18T16:35:08.722999+00:00", {}, 1361205308, "2013-02-18T16:35:08.722Z"),
+    ("2013-02-18T16:35:08.722999Z", {}, 1361205308, "2013-02-18T16:35:08.722Z"),
+    ("2013-02-18T16:35:08+00:00", {}, 1361205308, "2013-02-18T16:35:08.000Z"),
+    ("0001-01-01T00:00:00.000Z", {}, MIN_S, "0001-01-01T00:00:00.000Z"),
+    ("9999-12-31T23:59:59.999+00:00", {}, MAX_S, "9999-12-31T23:59:59.999Z"),
     # numeric strings, when allowed
     ("1361205308", {"numeric_strings": True}, 1361205308, "2013-02-18T16:35:08.000Z"),
     ("1361205308.722", {"numeric_strings": True}, 1361205308, "2013-02-18T16:35:08.722Z"),
@@ -132,6 +141,37 @@ REJECT_CASES: list[tuple[Any, dict[str, Any], str]] = [
     ("1361205308.5", {}, "numeric_strings=True"),
     ("2023", {}, "numeric_strings=True"),
     ("10000-01-01T00:00:00Z", {}, "ISO 8601"),
+    # digits with whitespace around them: never a date (dateutil would read " 1361205308" as the year 136)
+    (" 1361205308", {}, "send the number itself, without quotes or whitespace"),
+    ("\t1361205308", {}, "send the number itself, without quotes or whitespace"),
+    ("1361205308 ", {}, "send the number itself, without quotes or whitespace"),
+    ("1361205308\n", {}, "whitespace"),
+    (" -1.5", {}, "whitespace"),
+    (" 136120", {}, "whitespace"),
+    (" 1361205308", {"numeric_strings": True}, "strip the whitespace"),
+    ("1361205308 ", {"numeric_strings": True, "unit": "ms"}, "strip the whitespace"),
+    # what int() tolerates inside a field is not ISO 8601
+    ("2013-02-18 ", {}, "strip the whitespace"),
+    ("2013-02-18T16:35:08Z\n", {}, "strip the whitespace"),
+    (" 013-02-18", {}, "strip the whitespace"),
+    ("2013- 2-18", {}, "ISO 8601"),
+    ("2013-02-18T16: 5", {}, "ISO 8601"),
+    ("2013-W 8-1", {}, "ISO 8601"),
+    ("2013-02-18T16:35:08+ 1:00", {}, "ISO 8601"),
+    ("20130218  163508Z", {}, "ISO 8601"),
+    ("+013-02-18", {}, "ISO 8601"),
+    ("2013-+2-18", {}, "ISO 8601"),
+    ("1_13-02-18", {}, "ISO 8601"),
+    ("2_13", {}, "ISO 8601"),
+    ("2013 02", {}, "ISO 8601"),  # not the ordinal date 2013-002
+    ("2013-02-18T16:35:08+05:3", {}, "ISO 8601"),  # not +05:03
+    ("2013-02-18T16:35:08+00000", {}, "ISO 8601"),
+    ("2013-02-18216:35:08", {}, "ISO 8601"),  # a digit is not a separator
+    ("2013-02-18T16:35:0", {}, "ISO 8601"),
+    # the common forms must not let through what the general reader refuses
+    ("2016-12-31T23:59:60.000Z", {}, "leap second"),
+    ("2023-02-29T00:00:00+00:00", {}, "not a real date"),
+    ("0000-01-01T00:00:00.000Z", {}, "not a real date"),
     ("9999-12-31T23:59:59-01:00", {}, "range"),
     ("0001-01-01T00:00:00+01:00", {}, "range"),
     (253402300800, {}, "range"),  # 10000-01-01T00:00:00Z
@@ -451,3 +491,10 @@ def test_convert_iso_attributes_nothing_to_do() -> None:
 
 def test_change_str() -> None:
     assert str(TimestampChange("/timestamp", "1970-01-01", 0)) == '/timestamp: "1970-01-01" -> 0'
+
+
+def test_normalize_refuses_digits_with_whitespace_at_their_pointer() -> None:
+    for api, pointer in (("track-v1", "/timestamp"), ("pipelines", "/timestamp")):
+        with pytest.raises(InvalidTimestampError) as info:
+            normalize_request_timestamps({"timestamp": " 1361205308"}, api, numeric_strings=True)
+        assert info.value.pointer == pointer and "whitespace" in info.value.reason
