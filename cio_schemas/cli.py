@@ -135,16 +135,24 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
 
 # -- schemas ----------------------------------------------------------------------------------
 def cmd_schemas(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
-    from .catalog import PIPELINES_CALLS, ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS
+    from .catalog import PIPELINES_CALLS, ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS, route_by_operation
     from .registry import schema_names
+    from .validation import item_schema
 
     routes: dict[str, str] = {r.schema: r.name for r in ROUTES}
+    entity = route_by_operation("track-v2", "entity").name
     for (t, a), name in V2_OPERATIONS.items():
-        routes.setdefault(name, f"POST /api/v2/entity (type={t}, action={a})")
+        routes.setdefault(name, f"{entity} (type={t}, action={a})")
+    # A call type whose batch item has a schema of its own is sent only inside the batch.
+    batch = route_by_operation("pipelines", "batch").name
     for call, name in PIPELINES_CALLS.items():
-        routes.setdefault(name, f"POST /v1/{call}")
+        routes.setdefault(name, f"{batch} (type={call})")
+    track = route_by_operation("pipelines", "track").name
     for event, name in SEMANTIC_EVENTS.items():
-        routes.setdefault(name, f"POST /v1/track (event={event!r})")
+        routes.setdefault(name, f"{track} (event={event!r})")
+    custom = item_schema("pipelines", {"type": "track", "event": ""})  # an event name that is not semantic
+    if custom is not None:
+        routes.setdefault(custom, f"{track} (any other event: a custom event)")
     rows = [{"schema": n, "route": routes.get(n, "(shared definitions)")} for n in schema_names()]
     if args.format == "json":
         _emit_json(stdout, rows)

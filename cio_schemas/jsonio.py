@@ -26,8 +26,41 @@ __all__ = ["loads", "iter_documents", "Document"]
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 
 
+class _Refused(ValueError):
+    """A value the decoder's hooks refuse; :func:`_locate` finds where it is."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (use null or a finite number)")
+    raise _Refused(f"{name} is not valid JSON (use null or a finite number)")
+
+
+def _parse_float(literal: str) -> float:
+    value = float(literal)
+    if value in _INF:
+        shown = literal if len(literal) <= 40 else literal[:37] + "..."
+        raise _Refused(f"the number {shown} is too large for a finite float (use a smaller number or a string)")
+    return value
+
+
+# The tokens a hook may refuse (the constants, any number), and strings, to skip what is inside them.
+# Each alternative matches a whole token from its first character, so the scan is linear.
+_REFUSABLE = re.compile(r'"(?:[^"\\]|\\.)*"|(?P<constant>NaN|-?Infinity)|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)')
+
+
+def _locate(text: str) -> tuple[int, int] | None:
+    """Line and column (1-based) of the first token a hook refuses in ``text``, if one is found.
+
+    The decoder reads the text in order and stops at the first refused token,
+    so everything before it is valid JSON and the scan cannot be misled by it.
+    """
+    for m in _REFUSABLE.finditer(text):
+        number = m.group("number")
+        if m.group("constant") is not None or (
+            number is not None and not number.lstrip("-").isdigit() and float(number) in _INF
+        ):
+            pos = m.start()
+            return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+    return None
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -41,7 +74,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_parse_float)
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -82,11 +115,20 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
     try:
         value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        msg = exc.msg
-        if exc.pos >= len(text.rstrip()):
+        msg, lineno, colno = exc.msg, exc.lineno, exc.colno
+        end = len(text.rstrip())
+        if exc.pos >= end:
+            # Point just after the last character, not into the whitespace (a line's own newline) after it.
             msg = "truncated JSON: " + msg
-        raise InvalidJSONError(msg, base + exc.lineno, exc.colno) from None
-    except ValueError as exc:  # from our hooks: NaN/Infinity, duplicate keys
+            lineno = text.count("\n", 0, end) + 1
+            colno = end - text.rfind("\n", 0, end)
+        raise InvalidJSONError(msg, base + lineno, colno) from None
+    except _Refused as exc:  # from our hooks: NaN/Infinity, numbers beyond a float
+        where = _locate(text)
+        if where is None:  # pragma: no cover - the scan finds every token the hooks refuse
+            raise InvalidJSONError(str(exc), base + 1) from None
+        raise InvalidJSONError(str(exc), base + where[0], where[1]) from None
+    except ValueError as exc:  # from our hooks: duplicate keys
         raise InvalidJSONError(str(exc), base + 1) from None
     except RecursionError:
         raise InvalidJSONError("nested too deeply to parse", base + 1, 1) from None

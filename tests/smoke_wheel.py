@@ -21,12 +21,16 @@ shipped = sorted(p.relative_to(repo / "schemas").with_suffix("").as_posix() for 
 assert schema_names() == shipped, set(shipped) ^ set(schema_names())
 assert (package_dir / "py.typed").is_file()
 
-listing = subprocess.run(["cio-schemas", "schemas", "--format", "json"], capture_output=True, text=True, check=True)
+# The console script installed next to this interpreter, never another one found on PATH.
+script = Path(sys.executable).parent / ("cio-schemas.exe" if sys.platform == "win32" else "cio-schemas")
+cli = [str(script)] if script.is_file() else [sys.executable, "-m", "cio_schemas"]
+
+listing = subprocess.run([*cli, "schemas", "--format", "json"], capture_output=True, text=True, check=True)
 assert [row["schema"] for row in json.loads(listing.stdout)] == shipped
 
 examples = sorted(str(p) for p in (repo / "examples").glob("*.jsonl"))
 assert examples, "no bundled examples"
-run = subprocess.run(["cio-schemas", "validate", *examples], capture_output=True, text=True)
+run = subprocess.run([*cli, "validate", *examples], capture_output=True, text=True)
 assert run.returncode == 0, run.stdout + run.stderr
 
 assert is_valid(Request("POST", "/v1/identify", {"userId": "42", "traits": {"email": "a@example.com"}}))

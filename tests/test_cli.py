@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,6 +71,27 @@ def test_bad_lines_are_reported_and_the_rest_still_checked() -> None:
     assert [e["line"] for e in report["errors"]] == [3]
 
 
+def test_a_truncated_jsonl_line_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(GOOD) + '\n{"a": 1\n' + json.dumps(GOOD) + "\n")
+    code, out, _ = cli("validate", str(path))
+    assert code == 1
+    assert out == f"{path}:2: invalid JSON: line 2, column 8: truncated JSON: Expecting ',' delimiter\n"
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"a": 1\n')
+    code, out, _ = cli("validate", "-o", "json", str(one))
+    (error,) = json.loads(out)["parse_errors"]
+    assert code == 1 and error["line"] == 1 and "line 1, column 8: truncated JSON" in error["message"]
+
+
+def test_a_number_beyond_a_float_is_invalid_json() -> None:
+    data = json.dumps(GOOD).replace('"plan": "pro"', '"plan": 1e999').encode()
+    code, out, _ = cli("validate", stdin=data)
+    assert code == 1
+    column = data.index(b"1e999") + 1
+    assert out.startswith(f"<stdin>:1: invalid JSON: line 1, column {column}: the number 1e999 is too large")
+
+
 def test_unknown_route_is_reported_not_raised() -> None:
     code, out, _ = cli("validate", stdin=b'{"method": "POST", "path": "/v1/nope", "body": {}}')
     assert code == 1 and "no route for POST /v1/nope" in out
@@ -91,6 +116,47 @@ def test_schemas_lists_every_schema_with_its_route() -> None:
     assert by_name["pipelines/semantic/user_deleted"] == "POST /v1/track (event='User Deleted')"
     code, out, _ = cli("schemas")
     assert code == 0 and "track_v1/identify" in out
+
+
+def test_schemas_lists_batch_items_and_custom_events_where_they_are_sent() -> None:
+    code, out, _ = cli("schemas", "--format", "json")
+    by_name = {r["schema"]: r["route"] for r in json.loads(out)}
+    assert code == 0
+    # The group item of a Pipelines batch is not the body of POST /v1/group (pipelines/group is).
+    assert by_name["pipelines/batch_group"] == "POST /v1/batch (type=group)"
+    assert by_name["pipelines/group"] == "POST /v1/group"
+    assert by_name["pipelines/track_event"] == "POST /v1/track (any other event: a custom event)"
+    assert sorted(n for n, r in by_name.items() if r == "(shared definitions)") == ["common/pipelines", "common/track"]
+
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in for another install")
+@pytest.mark.parametrize("beside_python", [True, False], ids=["console-script", "python-m"])
+def test_wheel_smoke_script_runs_the_cli_of_its_own_interpreter(tmp_path: Path, beside_python: bool) -> None:
+    repo = tmp_path / "repo"
+    for part in ("schemas", "examples"):
+        shutil.copytree(ROOT / part, repo / part)
+    decoy = tmp_path / "decoy"
+    decoy.mkdir()
+    (decoy / "cio-schemas").write_text("#!/bin/sh\necho 'another install' >&2\nexit 3\n")
+    (decoy / "cio-schemas").chmod(0o755)
+    python = sys.executable
+    if not beside_python:  # an interpreter with no console script next to it
+        (tmp_path / "bin").mkdir()
+        python = str(tmp_path / "bin" / "python")
+        os.symlink(sys.executable, python)
+    env = {**os.environ, "PATH": f"{decoy}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(
+        [python, str(ROOT / "tests" / "smoke_wheel.py"), str(repo)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "example files valid" in done.stdout
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,16 @@ def test_jobs_2_gives_the_same_output_in_order(tmp_path: Path) -> None:
     assert [json.loads(line)["body"]["userId"] for line in two[1].splitlines()] == [f"u{i}" for i in range(1200)]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_convert_names_the_line_of_a_truncated_jsonl_line(tmp_path: Path, jobs: str) -> None:
+    good = {"method": "DELETE", "path": "/api/v1/customers/42"}
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(good) + '\n{"a": 1\n' + json.dumps(good) + "\n")
+    code, out, err = cli("convert", "--to", "pipelines", "-j", jobs, str(path))
+    assert code == 1 and len(out.splitlines()) == 2
+    assert f"{path}:2: invalid JSON: line 2, column 8: truncated JSON" in err
+
+
 @pytest.fixture(scope="module")
 def corrupt_stream() -> tuple[bytes, set[int]]:
     """10,000 JSON Lines of which 1% are corrupt in varied ways."""

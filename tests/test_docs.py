@@ -123,6 +123,25 @@ def test_route_and_size_limits_appear(markdown: dict[str, str]) -> None:
     assert "with any other `event`" in markdown["pipelines/track_event.md"]
 
 
+def test_cli_listing_names_the_route_each_page_names_first() -> None:
+    """``cio-schemas schemas`` and the pages agree on where each schema is sent."""
+    import io
+
+    from cio_schemas.cli import run
+    from cio_schemas.docs import _build
+
+    out = io.StringIO()
+    assert run(["schemas", "-o", "json"], out, io.StringIO(), io.BytesIO()) == 0
+    listed = {row["schema"]: row["route"] for row in json.loads(out.getvalue())}
+    for name in schema_names():
+        page = _build(name)
+        if not page.routes:
+            assert listed[name] == "(shared definitions)", name
+            continue
+        method, path = listed[name].split()[:2]
+        assert f"`{method} {path}`" in page.routes[0], (name, listed[name], page.routes[0])
+
+
 def test_conversions_come_from_the_converters_table(markdown: dict[str, str]) -> None:
     for (kind, _target), fn in CONVERTERS.items():
         line = (fn.__doc__ or "").strip().splitlines()[0].replace("``", "`")

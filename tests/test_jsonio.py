@@ -23,6 +23,8 @@ from cio_schemas.jsonio import iter_documents, loads
         (b"", "empty input", 1),
         (b"   \n ", "empty input", 1),
         (b'{"a": [1, 2', "truncated JSON", 1),
+        (b"1e999", "too large for a finite float", 1),
+        (b'{"a": [1.5, -2.5e400]}', "too large for a finite float", 1),
         (b'{\n"a": 1,\n"b": }', "Expecting value", 3),
         (b"[" * 100_000, "nested too deeply", 1),
     ],
@@ -115,3 +117,56 @@ def test_json_problems_depth_and_deep_input_is_safe() -> None:
     for _ in range(MAX_DEPTH - 1):
         ok = [ok]
     assert list(json_problems(ok)) == []
+
+
+@pytest.mark.parametrize(
+    "data, line, column",
+    [
+        ('{"a": 1\n', 1, 8),  # not at the line after: the newline ends this line
+        ('{"a": 1', 1, 8),
+        ('{"a": 1\r\n', 1, 8),
+        ('{"a": [1,\n  2,\n\n  ', 2, 5),
+        ("[\n", 1, 2),
+    ],
+)
+def test_truncated_json_is_reported_where_the_text_ends(data: str, line: int, column: int) -> None:
+    for text in (data, data.encode()):
+        with pytest.raises(InvalidJSONError, match="truncated JSON") as info:
+            loads(text)
+        assert (info.value.line, info.value.column) == (line, column)
+        with pytest.raises(InvalidJSONError) as info:
+            loads(text, line=10)
+        assert (info.value.line, info.value.column) == (line + 9, column)
+
+
+def test_truncated_jsonl_lines_are_reported_at_their_own_line() -> None:
+    data = b'{"a": 1}\n{"a": 1\n{"c": 3}\n{"d": \n'
+    errors = [(d.line, d.error.line, d.error.column) for d in iter_documents(io.BytesIO(data)) if d.error]
+    assert errors == [(2, 2, 8), (4, 4, 6)]
+    (only,) = iter_documents(io.BytesIO(b'{"a": 1\n'))
+    assert only.error is not None and (only.line, only.error.line, only.error.column) == (1, 1, 8)
+
+
+@pytest.mark.parametrize(
+    "data, line, column",
+    [
+        ("1e999", 1, 1),
+        ("-1E+999", 1, 1),
+        ('{"s": "1e999 NaN \\" 1e999", "n":\n  [0.5, 1' + "0" * 400 + ".0]}", 2, 9),
+        ('{"a": 1e-999, "b": 12345678901234567890,\n "c": 1e309}', 2, 7),
+        ('{"a":\n   NaN}', 2, 4),
+        ("[1,\n -Infinity]", 2, 2),
+    ],
+)
+def test_numbers_beyond_a_float_and_constants_are_refused_with_line_and_column(
+    data: str, line: int, column: int
+) -> None:
+    with pytest.raises(InvalidJSONError) as info:
+        loads(data, line=3)
+    assert (info.value.line, info.value.column) == (line + 2, column)
+    assert "too large for a finite float" in info.value.reason or "not valid JSON" in info.value.reason
+
+
+def test_small_and_long_numbers_still_read() -> None:
+    assert loads("[1e-999, 1.7976931348623157e308, -2.5E+10]") == [0.0, 1.7976931348623157e308, -2.5e10]
+    assert loads("1" + "0" * 400) == 10**400
