@@ -59,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "CioSchemasError": "errors",
     "UnknownRouteError": "errors",
     "NoSuchSchemaError": "errors",
+    "InvalidArgumentError": "errors",
     "InvalidRequestError": "errors",
     "InvalidJSONError": "errors",
     "InvalidPayloadError": "errors",
@@ -77,6 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .converters import convert, convert_many
     from .errors import (
         CioSchemasError,
+        InvalidArgumentError,
         InvalidJSONError,
         InvalidPayloadError,
         InvalidRequestError,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote
 
-from .errors import InvalidRequestError, UnknownRouteError
+from .errors import InvalidArgumentError, InvalidRequestError, UnknownRouteError
 
 __all__ = [
     "API",
@@ -38,6 +38,8 @@ API = Literal["track-v1", "track-v2", "pipelines"]
 APIS: tuple[API, ...] = ("track-v1", "track-v2", "pipelines")
 
 _PARAM = re.compile(r"\{([a-z_]+)\}")
+# A "%" that does not start an escape of two hex digits.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,34 @@ class Route:
         return f"{self.method} {self.template}"
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
-        """The percent-decoded path parameters if ``method`` + ``path`` is this route."""
+        """The percent-decoded path parameters if ``method`` + ``path`` is this route.
+
+        A parameter with a malformed percent-escape (``%ZZ``, a ``%`` at the end)
+        or that is a dot-segment (``.`` or ``..``, which HTTP removes from a path)
+        raises :class:`~cio_schemas.errors.InvalidRequestError`; so does an escape
+        that is not UTF-8 (``UnicodeDecodeError``, which :func:`match_route` turns
+        into the same error).
+        """
         if method != self.method:
             return None
         m = self._regex.match(path)
         if m is None:
             return None
-        return {k: unquote(v, errors="strict") for k, v in m.groupdict().items()}
+        raw = m.groupdict()
+        for value in raw.values():
+            if "%" in value and _BAD_ESCAPE.search(value) is not None:
+                raise InvalidRequestError(
+                    f"a path parameter of {self.name} has a malformed percent-escape ({path}): "
+                    "write % and two hex digits for each byte, and a literal % as %25 (build_path() does)",
+                    "/path",
+                )
+            if value in (".", ".."):
+                raise InvalidRequestError(
+                    f"a path parameter of {self.name} is the dot-segment {value!r} ({path}), which HTTP "
+                    "removes from the path: encode it as %2E or %2E%2E (build_path() does)",
+                    "/path",
+                )
+        return {k: unquote(v, errors="strict") for k, v in raw.items()}
 
 
 def _v1(operation: str, method: str, template: str, summary: str, *, body: bool = True) -> Route:
@@ -192,8 +215,17 @@ def match_route(method: str, path: str) -> tuple[Route, dict[str, str]]:
     """Find the route of ``method`` + ``path`` (query string ignored) and its decoded parameters.
 
     Raises :class:`~cio_schemas.errors.UnknownRouteError` naming the routes that
-    exist when nothing matches (a path known under another method says so).
+    exist when nothing matches (a path known under another method says so), and
+    :class:`~cio_schemas.errors.InvalidArgumentError` when ``method`` or ``path`` is not a string.
     """
+    if not isinstance(method, str) or not isinstance(path, str):
+        argument, value = ("method", method) if not isinstance(method, str) else ("path", path)
+        raise InvalidArgumentError(
+            f"match_route() takes the method and the path as strings (match_route('POST', '/v1/identify')); "
+            f"{argument} is {InvalidArgumentError.describe(value)}",
+            argument,
+            value,
+        )
     static = _STATIC.get((method, path))  # the common case, without any string work
     if static is not None:
         return static, {}

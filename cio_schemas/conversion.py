@@ -13,11 +13,12 @@ request's* JSON form: ``/body/traits/plan``, ``/body/batch/3/context``, or
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from .errors import UnsupportedConversionError, abridge, pointer_from_parts
+from .errors import InvalidArgumentError, UnsupportedConversionError, abridge, pointer_from_parts
 from .request import Request
+from .sizes import LIMIT_PROFILES, Limits
 
 __all__ = [
     "Loss",
@@ -89,15 +90,80 @@ class ConvertOptions:
       ``"relationshipAttributes"`` (the OpenAPI). Both are read.
     - ``convert_iso_attributes``: when going to Track, ISO 8601 strings inside
       traits/properties become Unix seconds (each one reported as a change).
-    - ``limits``: the size profile used to chunk batches (``"default"`` or
-      ``"pipelines-openapi"``), and ``kb`` its kilobyte (1000 or 1024).
+    - ``limits``: the size limits used to chunk batches: a profile name
+      (``"default"`` or ``"pipelines-openapi"``), with ``kb`` its kilobyte
+      (1000 or 1024), or a :class:`~cio_schemas.sizes.Limits` value (used as
+      it is; ``kb`` does not apply to it).
+
+    Every value is checked when the options are made: anything else raises
+    :class:`~cio_schemas.errors.InvalidArgumentError` naming the allowed values.
     """
 
     identifier_kind: Literal["auto", "id", "email", "cio_id"] = "auto"
     relationship_key: Literal["relationship_traits", "relationshipAttributes"] = "relationship_traits"
     convert_iso_attributes: bool = True
-    limits: str = "default"
+    limits: str | Limits = "default"
     kb: int = 1000
+
+    _IDENTIFIER_KINDS = ("auto", "id", "email", "cio_id")
+    _RELATIONSHIP_KEYS = ("relationship_traits", "relationshipAttributes")
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("identifier_kind", self._IDENTIFIER_KINDS),
+            ("relationship_key", self._RELATIONSHIP_KEYS),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in allowed:
+                self._reject(name, value, "one of " + ", ".join(map(repr, allowed)))
+        if not isinstance(self.convert_iso_attributes, bool):
+            self._reject("convert_iso_attributes", self.convert_iso_attributes, "True or False")
+        if not isinstance(self.limits, Limits) and not (isinstance(self.limits, str) and self.limits in LIMIT_PROFILES):
+            self._reject("limits", self.limits, "a Limits value or one of " + ", ".join(map(repr, LIMIT_PROFILES)))
+        if isinstance(self.kb, bool) or self.kb not in (1000, 1024):
+            self._reject("kb", self.kb, "1000 or 1024")
+
+    @staticmethod
+    def _reject(name: str, value: Any, allowed: str) -> None:
+        raise InvalidArgumentError(
+            f"ConvertOptions.{name} must be {allowed}, not {InvalidArgumentError.describe(value)}", name, value
+        )
+
+    @classmethod
+    def resolve(cls, options: Any = None, **values: Any) -> ConvertOptions:
+        """The options of a :func:`~cio_schemas.convert` call, given as ``options=`` or as keywords (not both).
+
+        Raises :class:`~cio_schemas.errors.InvalidArgumentError` for an
+        ``options`` that is not a :class:`ConvertOptions`, for both forms at
+        once, for an unknown keyword and for an invalid value.
+        """
+        if options is not None:
+            if not isinstance(options, ConvertOptions):
+                raise InvalidArgumentError(
+                    "options= takes a ConvertOptions value (ConvertOptions(identifier_kind='email')), "
+                    f"not {InvalidArgumentError.describe(options)}",
+                    "options",
+                    options,
+                )
+            if values:
+                raise InvalidArgumentError(
+                    f"pass either options= or option keywords ({', '.join(sorted(values))}), not both", "options"
+                )
+            return options
+        if not values and cls is ConvertOptions:
+            return _DEFAULT_OPTIONS
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(k for k in values if k not in known)
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown option(s) {', '.join(map(repr, unknown))}; the options are {', '.join(known)}",
+                unknown[0],
+                values[unknown[0]],
+            )
+        return cls(**values)
+
+
+_DEFAULT_OPTIONS = ConvertOptions()
 
 
 @dataclass(frozen=True)

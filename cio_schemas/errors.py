@@ -1,7 +1,8 @@
 """Every exception cio-schemas raises.
 
 All of them derive from one base, :class:`CioSchemasError`, and also from the
-built-in exception a caller would reach for (``ValueError`` or ``LookupError``),
+built-in exception a caller would reach for (``ValueError``, ``LookupError`` or
+``TypeError``),
 so ``except ValueError`` keeps working and ``except CioSchemasError`` catches
 everything this library raises::
 
@@ -9,6 +10,7 @@ everything this library raises::
     ├── UnknownRouteError            (+ LookupError)   no route for method + path
     ├── NoSuchSchemaError            (+ LookupError)   no schema by that name
     ├── InvalidRequestError          (+ ValueError)    the envelope itself is malformed
+    │   └── InvalidArgumentError     (+ TypeError)     an argument of the wrong type, or an unknown option
     ├── InvalidJSONError             (+ ValueError)    bytes/text that are not acceptable JSON
     ├── InvalidPayloadError          (+ ValueError)    the body breaks its schema (all problems)
     ├── InvalidTimestampError        (+ ValueError)    a value that is not a usable timestamp
@@ -23,7 +25,7 @@ limits, the offending value), and ``str()`` says how to fix the input.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ __all__ = [
     "UnknownRouteError",
     "NoSuchSchemaError",
     "InvalidRequestError",
+    "InvalidArgumentError",
     "InvalidJSONError",
     "InvalidPayloadError",
     "InvalidTimestampError",
@@ -155,6 +158,33 @@ class InvalidRequestError(CioSchemasError, ValueError):
     def __init__(self, message: str, pointer: str = "") -> None:
         self.pointer = pointer
         super().__init__(message)
+
+
+class InvalidArgumentError(InvalidRequestError, TypeError):
+    """An argument cio-schemas cannot use: a value of the wrong type, or an option value it does not know.
+
+    ``argument`` names the parameter, ``value`` holds what was passed. It is
+    both a ``TypeError`` and (as an :class:`InvalidRequestError`) a ``ValueError``.
+    """
+
+    def __init__(self, message: str, argument: str = "", value: Any = None) -> None:
+        self.argument = argument
+        self.value = value
+        super().__init__(message)
+
+    @staticmethod
+    def describe(value: Any) -> str:
+        """How a passed value is shown in messages: its type and a short rendering (``None`` as is)."""
+        return "None" if value is None else f"{type(value).__name__} {abridge(value, 40)}"
+
+    @classmethod
+    def not_a_request(cls, function: str, value: Any, argument: str = "request") -> InvalidArgumentError:
+        """The error for anything but a :class:`~cio_schemas.request.Request` passed as ``argument``."""
+        if isinstance(value, Mapping) and "method" in value and "path" in value:
+            how = "build it with Request.from_json(...) from its JSON form"
+        else:
+            how = "build one with Request(method, path, body) or Request.from_json({...})"
+        return cls(f"{function}() takes a Request as {argument!r}, not {cls.describe(value)}; {how}", argument, value)
 
 
 class InvalidJSONError(CioSchemasError, ValueError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -31,7 +31,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from .errors import NoSuchSchemaError
+from .errors import InvalidArgumentError, NoSuchSchemaError
 
 __all__ = [
     "BASE_URI",
@@ -132,6 +132,27 @@ class _FastMaxBytes:
             raise ValueError(f"longer than {self.limit} bytes (UTF-8)")
 
 
+class _FastValidator:
+    """A ``jsonschema-rs`` validator whose verdict falls back to the Python engine for values it cannot read.
+
+    ``jsonschema-rs`` raises ``ValueError`` (``Unsupported type``) for subclasses of
+    ``str``, ``int`` and ``float`` and for non-JSON values such as ``bytes``; for
+    those the Python engine, which accepts them, gives the verdict.
+    """
+
+    __slots__ = ("_fallback", "_is_valid")
+
+    def __init__(self, fast: Any, fallback: Callable[[], Validator]) -> None:
+        self._is_valid: Callable[[Any], bool] = fast.is_valid
+        self._fallback = fallback
+
+    def is_valid(self, instance: Any) -> bool:
+        try:
+            return self._is_valid(instance)
+        except (ValueError, TypeError, OverflowError):
+            return bool(self._fallback().is_valid(instance))
+
+
 def _schema_root() -> Traversable:
     packaged = resources.files("cio_schemas").joinpath("schemas")
     if packaged.is_dir():
@@ -203,13 +224,17 @@ class SchemaRegistry:
                 if isinstance(prop, dict):
                     prop.pop("items", None)
             schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
-            found = self._engine.validator_for(
+            fast = self._engine.validator_for(
                 schema,
                 keywords={"maxBytes": _FastMaxBytes},
                 formats={"date-time": _is_datetime, "email": _is_email},
                 validate_formats=True,
                 offline=True,
             )
+            if shallow:
+                found = _FastValidator(fast, lambda: self.shallow_validator(name, shallow))
+            else:
+                found = _FastValidator(fast, lambda: self.validator(name, pointer))
             self._fast[key] = found
         return found
 
@@ -369,11 +394,24 @@ def schema_names() -> list[str]:
     return _registry().names()
 
 
+def _check_name(function: str, name: object) -> None:
+    if not isinstance(name, str):
+        raise InvalidArgumentError(
+            f"{function}() takes a schema name such as 'track_v1/identify' (or a schema's $id), "
+            f"not {InvalidArgumentError.describe(name)}; "
+            "schema_names() and `cio-schemas schemas` list them",
+            "name",
+            name,
+        )
+
+
 def get_schema(name: str) -> dict[str, Any]:
     """A copy of the schema called ``name`` (or with that ``$id``); :class:`NoSuchSchemaError` if none."""
+    _check_name("get_schema", name)
     return copy.deepcopy(dict(_registry().raw(name)))
 
 
 def validator_for(name: str) -> Validator:
     """The cached validator for schema ``name`` (Draft 2020-12 + ``maxBytes``, formats asserted, offline)."""
+    _check_name("validator_for", name)
     return _registry().validator(name)

@@ -31,7 +31,12 @@ _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH"})
 
 
 def build_path(template: str, **params: str | int) -> str:
-    """Fill a route template, percent-encoding each parameter (``@`` → ``%40``, ``/`` → ``%2F``)."""
+    """Fill a route template, percent-encoding each parameter (``@`` → ``%40``, ``/`` → ``%2F``).
+
+    A parameter of ``.`` or ``..`` is written ``%2E`` or ``%2E%2E``: left as it
+    is, it would be a dot-segment, which HTTP clients and servers remove from the
+    path (``/api/v1/customers/..`` is ``/api/v1/``).
+    """
     out = template
     for key, value in params.items():
         try:
@@ -41,6 +46,8 @@ def build_path(template: str, **params: str | int) -> str:
                 f"path parameter {key!r} cannot be written as UTF-8 ({exc}); pass text without lone surrogates",
                 "/path",
             ) from None
+        if encoded in (".", ".."):
+            encoded = encoded.replace(".", "%2E")
         out = out.replace("{" + key + "}", encoded)
     return out
 

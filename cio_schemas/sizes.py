@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidRequestError, PayloadTooLargeError, pointer_from_parts
+from .errors import InvalidArgumentError, InvalidRequestError, PayloadTooLargeError, pointer_from_parts
 
 if TYPE_CHECKING:  # pragma: no cover
     from .request import Request
@@ -268,15 +268,62 @@ LIMIT_PROFILES: dict[str, Callable[..., Limits]] = {
 DEFAULT_LIMITS: Limits = Limits.default()
 
 
-def get_limits(name: str, kb: int = 1000) -> Limits:
+def get_limits(name: str | Limits, kb: int = 1000) -> Limits:
     """The limits of a named profile (see :data:`LIMIT_PROFILES`) with 1 KB = ``kb`` bytes.
 
-    Raises :class:`~cio_schemas.errors.InvalidRequestError` for an unknown name.
+    A :class:`Limits` value is returned as it is (its figures already carry
+    their kilobyte, so ``kb`` is not applied to it).
+
+    Raises :class:`~cio_schemas.errors.InvalidRequestError` for an unknown name
+    (:class:`~cio_schemas.errors.InvalidArgumentError` for a value that is neither a name nor a ``Limits``).
     """
+    if isinstance(name, Limits):
+        _check_kb(kb)
+        return name
+    if not isinstance(name, str):
+        raise InvalidArgumentError(
+            f"limits are a profile name ({', '.join(map(repr, LIMIT_PROFILES))}) or a Limits value, "
+            f"not {InvalidArgumentError.describe(name)}",
+            "name",
+            name,
+        )
+    if name == "default" and kb == 1000:
+        return DEFAULT_LIMITS
     factory = LIMIT_PROFILES.get(name)
     if factory is None:
         raise InvalidRequestError(f"no limits profile named {name!r}; choose one of {', '.join(LIMIT_PROFILES)}")
     return factory(kb=kb)
+
+
+def _expect_limits(function: str, limits: object) -> None:
+    """Raise :class:`InvalidArgumentError` unless ``limits`` is a :class:`Limits` value."""
+    if isinstance(limits, Limits):
+        return
+    if isinstance(limits, str) and limits in LIMIT_PROFILES:
+        hint = f"get_limits({limits!r})"
+    else:
+        hint = "Limits.default(), or get_limits(name) with a name among " + ", ".join(map(repr, LIMIT_PROFILES))
+    raise InvalidArgumentError(
+        f"{function}() takes limits as a Limits value ({hint}), not {InvalidArgumentError.describe(limits)}",
+        "limits",
+        limits,
+    )
+
+
+def _expect_request(function: str, request: object, limits: object, raw: object) -> None:
+    """Raise :class:`InvalidArgumentError` for arguments :func:`size_report` and :func:`check_size` cannot use."""
+    from .request import Request
+
+    if not isinstance(request, Request):
+        raise InvalidArgumentError.not_a_request(function, request)
+    _expect_limits(function, limits)
+    if raw is not None and not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise InvalidArgumentError(
+            f"{function}() takes raw as the exact bytes sent (text.encode('utf-8')), "
+            f"not {InvalidArgumentError.describe(raw)}",
+            "raw",
+            raw,
+        )
 
 
 # -- checking requests ---------------------------------------------------------------------
@@ -321,6 +368,7 @@ def size_report(request: Request, limits: Limits = DEFAULT_LIMITS, *, raw: bytes
     and :class:`~cio_schemas.errors.InvalidRequestError` for a body that is not
     JSON.
     """
+    _expect_request("size_report", request, limits, raw)
     route = request.route
     body = request.body
     if not route.batch:
@@ -359,6 +407,7 @@ def check_size(request: Request, limits: Limits = DEFAULT_LIMITS, *, raw: bytes 
     splitting the batch cannot fix them; then a whole body over its limit
     (``scope="single"`` or ``"batch"``). See :func:`size_report`.
     """
+    _expect_request("check_size", request, limits, raw)
     report = size_report(request, limits, raw=raw)
     if report.ok:
         return
@@ -425,8 +474,25 @@ def split_batch(
     serialising each item once.
 
     Raises :class:`~cio_schemas.errors.InvalidRequestError` for another
-    ``api``, an ``extra`` with a ``batch`` key, or an item that is not JSON.
+    ``api``, an ``extra`` with a ``batch`` key, or an item that is not JSON, and
+    :class:`~cio_schemas.errors.InvalidArgumentError` when ``items`` is not a
+    sequence of items, ``limits`` not a :class:`Limits` or ``extra`` not a mapping.
     """
+    if isinstance(items, (str, bytes, bytearray, Mapping)) or not isinstance(items, Iterable):
+        hint = " (for a batch body, pass body['batch'])" if isinstance(items, Mapping) else ""
+        raise InvalidArgumentError(
+            f"split_batch() takes the items as a list (or any iterable) of JSON values{hint}, "
+            f"not {InvalidArgumentError.describe(items)}",
+            "items",
+            items,
+        )
+    _expect_limits("split_batch", limits)
+    if extra is not None and not isinstance(extra, Mapping):
+        raise InvalidArgumentError(
+            f"split_batch() takes extra as a mapping of batch-level keys, not {InvalidArgumentError.describe(extra)}",
+            "extra",
+            extra,
+        )
     if api not in ("track-v2", "pipelines"):
         hint = " (Track v1 has no batch endpoint: use 'track-v2')" if api == "track-v1" else ""
         raise InvalidRequestError(f"api must be 'track-v2' or 'pipelines', not {api!r}{hint}")

@@ -23,7 +23,7 @@ from typing import Any
 from jsonschema import ValidationError
 
 from .catalog import PIPELINES_CALLS, SEMANTIC_EVENTS, V2_OPERATIONS, Route
-from .errors import InvalidPayloadError, Problem, pointer_from_parts
+from .errors import InvalidArgumentError, InvalidPayloadError, Problem, abridge, pointer_from_parts
 from .jsonio import json_problems
 from .registry import SchemaRegistry, _registry, json_byte_length
 from .request import Request
@@ -63,9 +63,29 @@ def _track_schema(body: Mapping[str, Any]) -> str:
     return "pipelines/track_event"
 
 
+#: The longest problem message: jsonschema writes the whole offending value into its messages.
+_MESSAGE_LIMIT = 200
+
+
+def _short_message(message: str, instance: Any) -> str:
+    """``message`` with the offending value abridged, cut in the middle if still too long (the rule stays named)."""
+    if len(message) <= _MESSAGE_LIMIT:
+        return message
+    try:
+        shown = repr(instance)
+    except (ValueError, RecursionError):  # an int too long to print
+        shown = ""
+    if len(shown) > 40 and shown in message:
+        message = message.replace(shown, abridge(instance, 60))
+    if len(message) > _MESSAGE_LIMIT:
+        half = (_MESSAGE_LIMIT - 1) // 2
+        message = message[:half] + "…" + message[-half:]
+    return message
+
+
 def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...]) -> Problem:
     keyword = str(error.validator)
-    message = error.message
+    message = _short_message(error.message, error.instance)
     if keyword in ("anyOf", "oneOf") and error.context:
         missing = [e for e in error.context if e.validator == "required" and not e.relative_path]
         if len(missing) == len(error.context):
@@ -100,8 +120,15 @@ def _schema_errors(
     validator = reg.validator(name, pointer)
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
     label = name + ("#" + pointer if pointer else "")
+    # One rule reached through several branches (each if/then of an allOf, a property checked both
+    # directly and inside a conditional) is reported once, at its first schema path.
+    seen: set[tuple[str, str, str]] = set()
     for error in errors:
-        yield _problem(error, label, prefix)
+        problem = _problem(error, label, prefix)
+        key = (problem.pointer, problem.keyword, problem.message)
+        if key not in seen:
+            seen.add(key)
+            yield problem
 
 
 def _items(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
@@ -162,8 +189,11 @@ def _body_problems(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Pro
 def iter_errors(request: Request) -> Iterator[Problem]:
     """Yield every :class:`~cio_schemas.errors.Problem` with ``request`` (nothing if it is valid).
 
-    Raises :class:`~cio_schemas.errors.UnknownRouteError` if no route matches.
+    Raises :class:`~cio_schemas.errors.UnknownRouteError` if no route matches, and
+    :class:`~cio_schemas.errors.InvalidArgumentError` for anything but a :class:`~cio_schemas.request.Request`.
     """
+    if not isinstance(request, Request):
+        raise InvalidArgumentError.not_a_request("iter_errors", request)
     route = request.route
     reg = _registry()
     yield from _path_problems(route, request.params)
@@ -179,6 +209,8 @@ def iter_errors(request: Request) -> Iterator[Problem]:
 
 def validate(request: Request) -> None:
     """Raise :class:`~cio_schemas.errors.InvalidPayloadError` holding every problem, if any."""
+    if not isinstance(request, Request):
+        raise InvalidArgumentError.not_a_request("validate", request)
     problems = list(iter_errors(request))
     if problems:
         raise InvalidPayloadError(problems, route=f"{request.method} {request.path}")
@@ -186,6 +218,8 @@ def validate(request: Request) -> None:
 
 def is_valid(request: Request) -> bool:
     """True when ``request`` has no problem at all."""
+    if not isinstance(request, Request):
+        raise InvalidArgumentError.not_a_request("is_valid", request)
     return next(iter_errors(request), None) is None
 
 

@@ -116,3 +116,32 @@ def test_route_by_operation() -> None:
     assert route_by_operation("pipelines", "group").template == "/v1/group"
     with pytest.raises(UnknownRouteError):
         route_by_operation("pipelines", "nope")
+
+
+@pytest.mark.parametrize(("ident", "encoded"), [(".", "%2E"), ("..", "%2E%2E"), ("...", "..."), ("a.", "a.")])
+def test_build_path_never_writes_a_dot_segment(ident: str, encoded: str) -> None:
+    path = build_path("/api/v1/customers/{identifier}/devices", identifier=ident)
+    assert path == f"/api/v1/customers/{encoded}/devices"
+    request = Request("PUT", path, {})
+    assert request.route.operation == "add_device" and request.params == {"identifier": ident}
+
+
+@pytest.mark.parametrize("segment", [".", ".."])
+def test_a_dot_segment_in_a_path_is_refused(segment: str) -> None:
+    with pytest.raises(InvalidRequestError, match="%2E") as info:
+        _ = Request("PUT", f"/api/v1/customers/{segment}/devices", {}).route
+    assert info.value.pointer == "/path"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/customers/%ZZ", "/api/v1/customers/100%", "/api/v1/customers/a%2", "/unsubscribe/%g0"]
+)
+def test_a_malformed_percent_escape_in_a_path_is_refused(path: str) -> None:
+    method = "POST" if path.startswith("/unsubscribe/") else "PUT"
+    with pytest.raises(InvalidRequestError, match=r"malformed percent-escape.*%25") as info:
+        _ = Request(method, path, {}).params
+    assert info.value.pointer == "/path"
+    # A literal % in an identifier is written %25 by build_path and read back as it was.
+    assert Request("PUT", build_path("/api/v1/customers/{identifier}", identifier="100%ZZ")).params == {
+        "identifier": "100%ZZ"
+    }

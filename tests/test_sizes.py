@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cio_schemas.errors import CioSchemasError, InvalidRequestError, PayloadTooLargeError
+from cio_schemas.errors import CioSchemasError, InvalidArgumentError, InvalidRequestError, PayloadTooLargeError
 from cio_schemas.request import Request
 from cio_schemas.sizes import (
     DEFAULT_LIMITS,
@@ -416,3 +416,30 @@ def test_split_non_json_item() -> None:
     with pytest.raises(InvalidRequestError) as info:
         split_batch([{}, {"a": float("nan")}], "pipelines")
     assert info.value.pointer == "/1/a"
+
+
+def test_get_limits_takes_a_limits_value_as_it_is() -> None:
+    custom = Limits(1, 2, 3, 4, 5, 6, kb=1024)
+    assert get_limits(custom) is custom
+    assert get_limits(custom, kb=1000) is custom  # its figures already carry their kilobyte
+    with pytest.raises(InvalidRequestError):
+        get_limits(custom, kb=1023)
+
+
+@pytest.mark.parametrize("name", [None, [], 32_000, b"default"])
+def test_get_limits_refuses_what_is_neither_a_name_nor_limits(name: Any) -> None:
+    with pytest.raises(InvalidArgumentError, match="profile name") as info:
+        get_limits(name)
+    assert isinstance(info.value, TypeError) and isinstance(info.value, InvalidRequestError)
+
+
+@pytest.mark.parametrize("limits", ["default", None, {"track_single": 1}])
+def test_size_functions_refuse_limits_that_are_not_limits(limits: Any) -> None:
+    request = Request("POST", "/v1/identify", {"userId": "42"})
+    for call in (
+        lambda: check_size(request, limits),
+        lambda: size_report(request, limits),
+        lambda: split_batch([{}], "pipelines", limits),
+    ):
+        with pytest.raises(InvalidArgumentError, match="Limits value"):
+            call()

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..catalog import route_by_operation
 from ..conversion import Context, Conversion, ConvertOptions, Node, Target
-from ..errors import LossyConversionError, UnsupportedConversionError
+from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
 from ..request import Request
 from ..validation import item_schema, validate
 
@@ -126,15 +126,17 @@ def convert(
     invalid (nothing is converted), :class:`~cio_schemas.errors.UnsupportedConversionError`
     when the request has no counterpart in the target, and, with ``strict=True``,
     :class:`~cio_schemas.errors.LossyConversionError` instead of returning losses.
+    Arguments it cannot use (anything but a :class:`~cio_schemas.request.Request`,
+    an unknown option, an invalid option value) raise
+    :class:`~cio_schemas.errors.InvalidArgumentError`.
     """
+    if not isinstance(request, Request):
+        raise InvalidArgumentError.not_a_request("convert", request)
     if to not in TARGETS:
         raise UnsupportedConversionError(
             f"{request.method} {request.path}", str(to), f"unknown target; use one of {', '.join(TARGETS)}"
         )
-    if options is None:
-        options = ConvertOptions(**option_values)
-    elif option_values:
-        raise TypeError("pass either options= or option keywords, not both")
+    options = ConvertOptions.resolve(options, **option_values)
     validate(request)
     ctx = Context(source=request, target=to, options=options)
     if request.route.api == to:
@@ -168,6 +170,18 @@ def convert_many(
     ones it absorbed carry none), which is what makes Track → Pipelines →
     Track round trips exact.
     """
+    if isinstance(requests, (Request, str, bytes, bytearray, Mapping)) or not isinstance(requests, Iterable):
+        hint = "; for one request use convert()" if isinstance(requests, Request) else ""
+        raise InvalidArgumentError(
+            f"convert_many() takes an iterable of Requests, not {InvalidArgumentError.describe(requests)}{hint}",
+            "requests",
+            requests,
+        )
+    requests = list(requests)
+    for index, request in enumerate(requests):
+        if not isinstance(request, Request):
+            raise InvalidArgumentError.not_a_request("convert_many", request, f"requests[{index}]")
+    ConvertOptions.resolve(options, **option_values)  # an invalid option fails even for no requests
     results = [convert(r, to, strict=strict, options=options, **option_values) for r in requests]
     coalesce = COALESCERS.get(str(to))
     if coalesce is None:

@@ -1,0 +1,261 @@
+"""The public functions' contract at its edges: each problem once, short messages, typed errors only.
+
+- a rule reached through several schema branches is one problem, not one per branch;
+- a problem message never carries a huge value (``Problem.value`` still does);
+- values the fast engine cannot read get the Python engine's verdict;
+- an argument of the wrong type, an unknown option or an invalid option value
+  raises :class:`~cio_schemas.errors.InvalidArgumentError` (a ``CioSchemasError``,
+  ``TypeError`` and ``ValueError``) saying what to pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cio_schemas.catalog import match_route
+from cio_schemas.conversion import ConvertOptions
+from cio_schemas.converters import convert, convert_many
+from cio_schemas.errors import CioSchemasError, InvalidArgumentError, InvalidRequestError, Problem
+from cio_schemas.registry import _registry, get_schema, validator_for
+from cio_schemas.request import Request
+from cio_schemas.sizes import Limits, check_size, size_report, split_batch
+from cio_schemas.validation import _short_message, is_valid, iter_errors, validate
+
+IDENTIFY = Request("POST", "/v1/identify", {"userId": "42", "traits": {"plan": "pro"}})
+BIG = "x" * 100_000
+
+
+class Text(str):
+    pass
+
+
+class Number(int):
+    pass
+
+
+def _keys(problems: list[Problem]) -> list[tuple[str, str, str]]:
+    return [(p.pointer, p.keyword, p.message) for p in problems]
+
+
+# -- each problem once -------------------------------------------------------------------------
+@pytest.mark.parametrize("body", [[], "identify", 42, None])
+def test_v2_entity_body_that_is_not_an_object_is_one_problem(body: Any) -> None:
+    problems = list(iter_errors(Request("POST", "/api/v2/entity", body)))
+    assert len(problems) == 1
+    assert (problems[0].pointer, problems[0].keyword) == ("", "type")
+    assert "is not of type 'object'" in problems[0].message
+
+
+def test_v1_event_data_of_the_wrong_type_is_one_problem() -> None:
+    problems = list(iter_errors(Request("POST", "/api/v1/customers/u/events", {"name": "purchase", "data": 5})))
+    assert len(problems) == 1
+    assert (problems[0].pointer, problems[0].keyword) == ("/data", "type")
+    assert problems[0].schema_path[:2] == ("properties", "data")  # the first branch is the one kept
+
+
+def test_v2_batch_item_that_is_not_an_object_is_one_problem() -> None:
+    problems = list(iter_errors(Request("POST", "/api/v2/batch", {"batch": [[], {"type": "person"}]})))
+    assert [p.pointer for p in problems if p.pointer == "/batch/0"] == ["/batch/0"]
+    assert len(_keys(problems)) == len(set(_keys(problems)))
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request("POST", "/api/v2/entity", {"type": "person", "action": "identify", "identifiers": [], "x": 1}),
+        Request("POST", "/api/v2/entity", {"type": "object"}),
+        Request("POST", "/api/v1/customers/u/events", {"name": 5, "data": [], "timestamp": "soon"}),
+        Request("POST", "/v1/track", {"event": [], "properties": 5}),
+        Request("POST", "/v1/batch", {"batch": [{"type": "track"}, [], {"type": "identify", "traits": 1}]}),
+    ],
+)
+def test_problems_are_never_repeated(request_: Request) -> None:
+    keys = _keys(list(iter_errors(request_)))
+    assert keys and len(keys) == len(set(keys))
+
+
+# -- short messages --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("request_", "pointer", "keyword", "rule"),
+    [
+        (
+            Request("POST", "/v1/identify", {"userId": "42", "traits": BIG}),
+            "/traits",
+            "type",
+            "is not of type 'object'",
+        ),
+        (Request("PUT", "/api/v1/customers/u", {"email": BIG}), "/email", "format", "is not a 'email'"),
+        (
+            Request("POST", "/api/v1/metrics", {"delivery_id": "d", "timestamp": 1, "metric": BIG}),
+            "/metric",
+            "enum",
+            "is not one of ['bounced'",
+        ),
+        (Request("POST", "/api/v2/entity", [BIG]), "", "type", "is not of type 'object'"),
+    ],
+)
+def test_messages_abridge_a_huge_value(request_: Request, pointer: str, keyword: str, rule: str) -> None:
+    problems = [p for p in iter_errors(request_) if (p.pointer, p.keyword) == (pointer, keyword)]
+    assert len(problems) == 1
+    problem = problems[0]
+    assert len(problem.message) < 300
+    assert rule in problem.message and "xxxx…" in problem.message
+    assert problem.value == request_.body if pointer == "" else problem.value == BIG  # the value is kept whole
+    with pytest.raises(CioSchemasError) as caught:
+        validate(request_)
+    assert len(str(caught.value)) < 1000
+
+
+def test_short_messages_are_kept_as_they_are() -> None:
+    [problem] = iter_errors(Request("POST", "/v1/identify", {"userId": "42", "traits": "pro"}))
+    assert problem.message == "'pro' is not of type 'object'"
+
+
+def test_a_long_message_without_the_value_is_cut_in_the_middle() -> None:
+    message = "Additional properties are not allowed (" + ", ".join(f"'{'k' * 30}{i}'" for i in range(50)) + ")"
+    short = _short_message(message + " were unexpected", {})
+    assert len(short) <= 200
+    assert short.startswith("Additional properties are not allowed") and short.endswith("were unexpected")
+
+
+# -- values the fast engine cannot read --------------------------------------------------------
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request("POST", "/v1/identify", {"userId": Text("42"), "traits": {"plan": Text("pro"), "n": Number(3)}}),
+        Request("POST", "/v1/batch", {"batch": [{"type": "identify", "userId": Text("42")}]}),
+        Request("POST", "/api/v2/entity", {"type": "person", "action": "identify", "identifiers": {"id": Text("42")}}),
+        Request("PUT", "/api/v1/customers/42", {"email": Text("a@example.com"), "age": Number(3)}),
+    ],
+)
+def test_str_and_int_subclasses_are_valid_json_values(request_: Request) -> None:
+    assert list(iter_errors(request_)) == []
+    assert is_valid(request_)
+    validate(request_)
+
+
+def test_str_subclass_that_breaks_a_rule_is_a_problem() -> None:
+    problems = list(iter_errors(Request("POST", "/v1/identify", {"userId": "42", "traits": Text("pro")})))
+    assert _keys(problems) == [("/traits", "type", "'pro' is not of type 'object'")]
+
+
+def test_fast_engine_verdict_falls_back_for_unsupported_types() -> None:
+    reg = _registry()
+    if reg.engine != "rust":
+        pytest.skip("the fast engine is not in use")
+    assert reg.fast_validator("pipelines/identify").is_valid({"userId": Text("42")}) is True
+    assert reg.fast_validator("pipelines/identify").is_valid({"userId": Number(42), "traits": Text("x")}) is False
+    assert reg.fast_validator("pipelines/batch", shallow="batch").is_valid({"batch": [Text("x")]}) is True
+
+
+# -- arguments of the wrong type -----------------------------------------------------------------
+NOT_REQUESTS = [None, {}, "POST /v1/identify", {"method": "POST", "path": "/v1/identify", "body": {"userId": "42"}}]
+
+CALLS: dict[str, Callable[[Any], Any]] = {
+    "validate": validate,
+    "is_valid": is_valid,
+    "iter_errors": lambda r: list(iter_errors(r)),
+    "convert": lambda r: convert(r, "pipelines"),
+    "convert_many": lambda r: convert_many([r], "pipelines"),
+    "check_size": check_size,
+    "size_report": size_report,
+}
+
+
+def _raises_argument_error(call: Callable[[], Any]) -> InvalidArgumentError:
+    with pytest.raises(InvalidArgumentError) as caught:
+        call()
+    error = caught.value
+    assert isinstance(error, CioSchemasError) and isinstance(error, TypeError) and isinstance(error, ValueError)
+    assert isinstance(error, InvalidRequestError)
+    return error
+
+
+@pytest.mark.parametrize("value", NOT_REQUESTS, ids=["None", "empty-dict", "str", "json-form"])
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_non_requests_raise_a_typed_error_saying_what_to_pass(name: str, value: Any) -> None:
+    error = _raises_argument_error(lambda: CALLS[name](value))
+    assert f"{name}()" in str(error) and "Request" in str(error)
+    assert "Request.from_json(" in str(error)
+    if not isinstance(value, dict) or "method" not in value:
+        assert "Request(method, path, body)" in str(error)
+    assert error.argument == ("requests[0]" if name == "convert_many" else "request") and error.value is value
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: check_size(IDENTIFY, limits="nope"), ["Limits", "'default'", "'pipelines-openapi'"]),  # type: ignore[arg-type]
+        (lambda: check_size(IDENTIFY, limits="pipelines-openapi"), ["get_limits('pipelines-openapi')"]),  # type: ignore[arg-type]
+        (lambda: size_report(IDENTIFY, raw="{}"), ["bytes"]),  # type: ignore[arg-type]
+        (lambda: convert(IDENTIFY, "track-v1", options=5), ["ConvertOptions"]),  # type: ignore[arg-type]
+        (lambda: convert(IDENTIFY, "track-v1", nonsense=1), ["'nonsense'", "identifier_kind", "limits"]),
+        (lambda: convert(IDENTIFY, "track-v1", options=ConvertOptions(), kb=1024), ["not both"]),
+        (lambda: convert(IDENTIFY, "track-v1", kb=7), ["1000 or 1024"]),
+        (lambda: convert_many(IDENTIFY, "track-v1"), ["iterable of Requests", "convert()"]),  # type: ignore[arg-type]
+        (lambda: convert_many(None, "track-v1"), ["iterable of Requests"]),  # type: ignore[arg-type]
+        (lambda: convert_many([], "track-v1", nonsense=1), ["'nonsense'"]),
+        (lambda: split_batch(None, "pipelines"), ["items"]),  # type: ignore[arg-type]
+        (lambda: split_batch({"batch": []}, "pipelines"), ["body['batch']"]),
+        (lambda: split_batch([], "pipelines", "default"), ["get_limits('default')"]),  # type: ignore[arg-type]
+        (lambda: split_batch([], "pipelines", extra=[("context", {})]), ["extra"]),  # type: ignore[arg-type]
+        (lambda: get_schema([]), ["schema name", "track_v1/identify"]),  # type: ignore[arg-type]
+        (lambda: validator_for({}), ["schema name", "schema_names()"]),  # type: ignore[arg-type]
+        (lambda: match_route(None, None), ["strings", "method is None"]),  # type: ignore[arg-type]
+        (lambda: match_route("POST", b"/v1/identify"), ["strings", "path is bytes"]),  # type: ignore[arg-type]
+    ],
+)
+def test_unusable_arguments_raise_a_typed_error(call: Callable[[], Any], words: list[str]) -> None:
+    message = str(_raises_argument_error(call))
+    for word in words:
+        assert word in message
+
+
+# -- options ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "allowed"),
+    [
+        ({"identifier_kind": "zzz"}, "'auto', 'id', 'email', 'cio_id'"),
+        ({"identifier_kind": None}, "'auto', 'id', 'email', 'cio_id'"),
+        ({"relationship_key": "x"}, "'relationship_traits', 'relationshipAttributes'"),
+        ({"limits": "nope"}, "'default', 'pipelines-openapi'"),
+        ({"limits": 32_000}, "a Limits value"),
+        ({"kb": 7}, "1000 or 1024"),
+        ({"kb": True}, "1000 or 1024"),
+        ({"convert_iso_attributes": "yes"}, "True or False"),
+        ({"convert_iso_attributes": 1}, "True or False"),
+    ],
+)
+def test_invalid_options_are_refused_when_made(values: dict[str, Any], allowed: str) -> None:
+    error = _raises_argument_error(lambda: ConvertOptions(**values))
+    [(name, value)] = values.items()
+    assert f"ConvertOptions.{name}" in str(error) and allowed in str(error)
+    assert error.argument == name and error.value == value
+    _raises_argument_error(lambda: convert(IDENTIFY, "track-v2", **values))
+
+
+def test_valid_options_are_accepted() -> None:
+    ConvertOptions("email", "relationshipAttributes", False, "pipelines-openapi", 1024)
+    ConvertOptions(limits=Limits.default(kb=1024))
+
+
+def _v2_batch(n: int) -> Request:
+    items = [
+        {"type": "person", "action": "identify", "identifiers": {"id": str(i)}, "attributes": {"plan": "pro"}}
+        for i in range(n)
+    ]
+    return Request("POST", "/api/v2/batch", {"batch": items})
+
+
+def test_limits_option_takes_a_limits_value() -> None:
+    request = _v2_batch(10)
+    assert len(convert(request, "pipelines").requests) == 1
+    tight = Limits(32_000, 500_000, 32_000, 1_000, 300, 1_000)
+    result = convert(request, "pipelines", limits=tight)
+    assert len(result.requests) > 1 and not result.losses
+    assert [i["userId"] for r in result.requests for i in r.body["batch"]] == [str(i) for i in range(10)]
+    for r in result.requests:
+        check_size(r, tight)
