@@ -19,7 +19,8 @@ from conftest import load_cases
 
 from cio_schemas import Request, iter_errors
 from cio_schemas.converters import convert, convert_many
-from cio_schemas.errors import UnsupportedConversionError
+from cio_schemas.errors import LossyConversionError, UnsupportedConversionError
+from cio_schemas.sizes import Limits
 
 CASES = list(load_cases("convert"))
 
@@ -70,3 +71,45 @@ def test_user_id_kind_by_shape(user_id: str, kind: str) -> None:
     out = convert(Request("POST", "/v1/identify", {"userId": user_id}), "track-v2")
     expected = user_id[4:] if kind == "cio_id" else user_id
     assert out.requests[0].body["identifiers"] == {kind: expected}
+
+
+def _big_track(size: int) -> dict[str, Any]:
+    return {"userId": "u1", "event": "Order Completed", "properties": {"note": "x" * size}}
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+def test_output_over_the_request_limit_is_reported_not_returned(target: str) -> None:
+    """A 40 KB Pipelines call fits Pipelines (64 KB) but not one Track request (32 KB)."""
+    body = _big_track(40_000)
+    result = convert(Request("POST", "/v1/track", body), target)
+    assert result.requests == ()
+    [loss] = [x for x in result.losses if x.reason == "too-large"]
+    assert loss.pointer == "/body"
+    assert loss.value == body
+    assert "32000 bytes" in loss.message
+    with pytest.raises(LossyConversionError):
+        convert(Request("POST", "/v1/track", body), target, strict=True)
+    # Under the limit, the same call converts.
+    assert len(convert(Request("POST", "/v1/track", _big_track(20_000)), target).requests) == 1
+
+
+def test_output_limit_follows_the_limits_option() -> None:
+    body = _big_track(40_000)
+    roomy = Limits(
+        track_single=64_000,
+        track_batch=500_000,
+        track_item=64_000,
+        pipelines_single=64_000,
+        pipelines_batch=1_000_000,
+        pipelines_item=64_000,
+    )
+    result = convert(Request("POST", "/v1/track", body), "track-v1", limits=roomy)
+    assert len(result.requests) == 1
+    assert not [x for x in result.losses if x.reason == "too-large"]
+
+
+def test_batch_item_over_the_track_v1_limit_is_reported_by_index() -> None:
+    big, small = {"type": "track", **_big_track(40_000)}, {"type": "track", "userId": "u1", "event": "small"}
+    result = convert(Request("POST", "/v1/batch", {"batch": [big, small]}), "track-v1")
+    assert [r.body["name"] for r in result.requests] == ["small"]
+    assert [(x.pointer, x.reason) for x in result.losses if x.reason == "too-large"] == [("/body/batch/0", "too-large")]

@@ -20,6 +20,7 @@ from ..conversion import Context, Conversion, ConvertOptions, Node, Target
 from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
 from ..request import Request
 from ..validation import item_schema, validate
+from ._batch import keep_fitting, pack
 
 __all__ = ["convert", "convert_many", "CONVERTERS", "COALESCERS", "Converter", "source_kind", "TARGETS"]
 
@@ -91,8 +92,6 @@ def _batch_items(request: Request) -> Iterable[tuple[int, Request, str]]:
 
 
 def _convert_batch(request: Request, ctx: Context) -> list[Request]:
-    from ._batch import pack
-
     body = request.body
     envelope = ctx.root(body)
     envelope.use("batch")
@@ -149,6 +148,8 @@ def convert(
     coalesce = COALESCERS.get(to)
     if coalesce is not None and (not request.route.batch or to == "track-v1"):
         out = coalesce(out)
+    if not request.route.batch:
+        out = keep_fitting(out, ctx, "/body", request.body)
     result = ctx.result(out)
     if strict and result.losses:
         raise LossyConversionError(result.losses, route=f"{request.method} {request.path}")

@@ -5,10 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from ..conversion import Context, Node
+from ..registry import json_byte_length
 from ..request import Request
 from ..sizes import get_limits, split_batch
 
-__all__ = ["pack"]
+__all__ = ["pack", "keep_fitting"]
+
+
+def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any) -> list[Request]:
+    """``requests`` without the single (non-batch) ones over the target's per-request limit.
+
+    Each one left out is reported as a ``too-large`` loss of ``value`` (the input
+    at ``pointer`` it came from): the API would refuse it, so it is not passed
+    off as a result. Batches are packed under their limits by :func:`pack`.
+    """
+    limits = get_limits(ctx.options.limits, kb=ctx.options.kb)
+    kept: list[Request] = []
+    for r in requests:
+        if r.body is not None and not r.route.batch:
+            limit = limits.single(r.route.api)
+            size = json_byte_length(r.body)
+            if size > limit:
+                ctx.lose(
+                    pointer,
+                    value,
+                    "too-large",
+                    f"converted to {r.method} {r.route.template} it is {size} bytes; "
+                    f"the {ctx.target} limit is {limit} bytes per request",
+                )
+                continue
+        kept.append(r)
+    return kept
 
 
 def _flush(items: list[tuple[int, Any]], api: str, path: str, ctx: Context, out: list[Request]) -> None:
@@ -41,9 +68,10 @@ def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Reque
     an item too large on its own reported as a ``too-large`` loss.
     """
     out: list[Request] = []
+    batch = ctx.source.body["batch"]
     if ctx.target == "track-v1":
-        for _, reqs in converted:
-            out.extend(reqs)
+        for index, reqs in converted:
+            out.extend(keep_fitting(reqs, ctx, f"/body/batch/{index}", batch[index]))
         return out
     pending: list[tuple[int, Any]] = []
     if ctx.target == "track-v2":
@@ -60,7 +88,7 @@ def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Reque
             item = _pipelines_item(r)
             if item is None:
                 _flush(pending, "pipelines", "/v1/batch", ctx, out)
-                out.append(r)
+                out.extend(keep_fitting([r], ctx, f"/body/batch/{index}", batch[index]))
             else:
                 pending.append((index, item))
     _flush(pending, "pipelines", "/v1/batch", ctx, out)
