@@ -8,6 +8,20 @@ an error, never a network fetch.
 
 A schema's *name* is its path below ``schemas/`` without ``.json``
 (``track_v1/identify``); its ``$id`` is ``https://cio-schemas.dev/schemas/<name>.json``.
+
+Verdicts and reports: ``jsonschema`` writes every report, but a valid value
+never reaches it. :meth:`SchemaRegistry.fast_validator` gives the yes/no verdict
+first, from ``jsonschema-rs`` when it is installed (``pip install
+cio-schemas[fast]``), else from the schema compiled into Python closures
+(:mod:`cio_schemas._compiled`); both give exactly ``jsonschema``'s verdicts. The
+environment variable ``CIO_SCHEMAS_ENGINE`` chooses:
+
+``auto`` (the default)
+    ``jsonschema-rs`` if installed, else the compiled schemas.
+``python``
+    the compiled schemas, even with ``jsonschema-rs`` installed.
+``jsonschema``
+    no verdict engine: ``jsonschema`` validates everything (the slowest).
 """
 
 from __future__ import annotations
@@ -108,11 +122,16 @@ CioValidator: type[Validator] = _validators.extend(  # type: ignore[no-untyped-c
 )
 
 
-def _load_fast_engine() -> Any:
-    """``jsonschema_rs`` when it is installed and not switched off (``CIO_SCHEMAS_ENGINE=python``)."""
+def _engine_setting() -> str:
+    """``CIO_SCHEMAS_ENGINE``: ``auto`` (the default), ``python`` or ``jsonschema`` (see the module docstring)."""
     import os
 
-    if os.environ.get("CIO_SCHEMAS_ENGINE", "auto").lower() == "python":
+    return os.environ.get("CIO_SCHEMAS_ENGINE", "auto").strip().lower()
+
+
+def _load_fast_engine() -> Any:
+    """``jsonschema_rs`` when it is installed and not switched off (``CIO_SCHEMAS_ENGINE=python`` or ``jsonschema``)."""
+    if _engine_setting() in ("python", "jsonschema"):
         return None
     try:
         import jsonschema_rs
@@ -202,6 +221,9 @@ class SchemaRegistry:
         self._validators: dict[str, Validator] = {}
         self._fast: dict[str, Any] = {}
         self._engine = _load_fast_engine()
+        # Without jsonschema-rs: schemas compiled into Python closures (None: a schema that cannot be compiled).
+        self._compiled: dict[str, Any] | None = None if _engine_setting() == "jsonschema" else {}
+        self._compiler: Any = None
 
     @property
     def engine(self) -> str:
@@ -210,20 +232,24 @@ class SchemaRegistry:
         return "rust" if self._engine is not None else "python"
 
     def fast_validator(self, name: str, pointer: str = "", shallow: str | None = None) -> Any:
-        """A ``jsonschema-rs`` validator giving the same verdicts, or None without the fast engine."""
-        if self._engine is None:
-            return None
+        """An object whose ``is_valid(instance)`` gives ``jsonschema``'s verdict, faster; or None.
+
+        The schema is the bundled ``name``, its subschema at ``#pointer``, or with
+        ``shallow`` the schema without the items of its array property ``shallow``
+        (as :meth:`shallow_validator`). The verdicts come from ``jsonschema-rs``
+        (:attr:`engine` ``"rust"``), else from the schema compiled into Python
+        closures; None when ``CIO_SCHEMAS_ENGINE=jsonschema`` switches both off, or
+        for a schema using a keyword the compiler does not implement.
+        """
         key = name + "#" + pointer + ("!" + shallow if shallow else "")
+        if self._engine is None:
+            return self._compiled_validator(key, name, pointer, shallow)
         found = self._fast.get(key)
         if found is None:
-            schema: Any = self.bundled(name)
-            for part in pointer.strip("/").split("/") if pointer else ():
-                schema = schema[int(part)] if isinstance(schema, list) else schema[part]
-            if shallow:
-                prop = schema.get("properties", {}).get(shallow)
-                if isinstance(prop, dict):
-                    prop.pop("items", None)
-            schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+            schema = {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                **self._verdict_schema(name, pointer, shallow),
+            }
             fast = self._engine.validator_for(
                 schema,
                 keywords={"maxBytes": _FastMaxBytes},
@@ -236,6 +262,35 @@ class SchemaRegistry:
             else:
                 found = _FastValidator(fast, lambda: self.validator(name, pointer))
             self._fast[key] = found
+        return found
+
+    def _verdict_schema(self, name: str, pointer: str, shallow: str | None, annotations: bool = True) -> Any:
+        """The bundled schema :meth:`fast_validator` gives verdicts for."""
+        schema: Any = self.bundled(name, annotations=annotations)
+        for part in pointer.strip("/").split("/") if pointer else ():
+            schema = schema[int(part)] if isinstance(schema, list) else schema[part]
+        if shallow:
+            prop = schema.get("properties", {}).get(shallow)
+            if isinstance(prop, dict):
+                prop.pop("items", None)
+        return schema
+
+    def _compiled_validator(self, key: str, name: str, pointer: str, shallow: str | None) -> Any:
+        """The compiled verdict for :meth:`fast_validator` (cached; None when switched off or not compilable)."""
+        if self._compiled is None:
+            return None
+        if key in self._compiled:
+            return self._compiled[key]
+        from ._compiled import CompiledValidator, Compiler, UnsupportedSchemaError
+
+        if self._compiler is None:
+            self._compiler = Compiler()
+        schema = self._verdict_schema(name, pointer, shallow, annotations=False)
+        try:
+            found: Any = CompiledValidator(schema, self._compiler)
+        except UnsupportedSchemaError:
+            found = None
+        self._compiled[key] = found
         return found
 
     @classmethod
