@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -231,29 +231,40 @@ def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> tup
     return out, losses, []
 
 
-def _convert_chunk(
-    job: tuple[list[tuple[str, int, bytes]], str, bool, Any],
-) -> list[tuple[list[str], list[str], list[str]]]:
+#: What converting some envelopes gives: output text, loss-report text, error messages, loss count.
+_Converted = tuple[str, str, list[str], int]
+
+
+def _joined(results: Iterable[tuple[list[str], list[str], list[str]]]) -> _Converted:
+    """Envelope results joined into text blocks (one write each, one small object to send between processes)."""
+    out: list[str] = []
+    losses: list[str] = []
+    errors: list[str] = []
+    for o, lo, e in results:
+        out.extend(o)
+        losses.extend(lo)
+        errors.extend(e)
+    return "".join(line + "\n" for line in out), "".join(line + "\n" for line in losses), errors, len(losses)
+
+
+def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> _Converted:
     """Worker side of ``--jobs``: parse and convert a chunk of JSON Lines."""
     from .jsonio import loads
 
     lines, to, strict, options = job
-    results: list[tuple[list[str], list[str], list[str]]] = []
-    for name, lineno, raw in lines:
-        try:
-            value = loads(raw, line=lineno)
-        except InvalidJSONError as exc:
-            results.append(([], [], [f"{name}:{lineno}: invalid JSON: {exc}"]))
-            continue
-        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-        merged: tuple[list[str], list[str], list[str]] = ([], [], [])
-        for index, item in items:
-            o, lo, e = _convert_envelope(Envelope(Source(name, lineno, index), item), to, strict, options)
-            merged[0].extend(o)
-            merged[1].extend(lo)
-            merged[2].extend(e)
-        results.append(merged)
-    return results
+
+    def each() -> Iterator[tuple[list[str], list[str], list[str]]]:
+        for name, lineno, raw in lines:
+            try:
+                value = loads(raw, line=lineno)
+            except InvalidJSONError as exc:
+                yield [], [], [f"{name}:{lineno}: invalid JSON: {exc}"]
+                continue
+            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+            for index, item in items:
+                yield _convert_envelope(Envelope(Source(name, lineno, index), item), to, strict, options)
+
+    return _joined(each())
 
 
 def _raw_chunks(files: Sequence[str], stdin: IO[bytes], size: int) -> Iterator[list[tuple[str, int, bytes]]]:
@@ -275,9 +286,7 @@ def _raw_chunks(files: Sequence[str], stdin: IO[bytes], size: int) -> Iterator[l
             yield chunk
 
 
-def _parallel(
-    args: argparse.Namespace, options: Any, stdin: IO[bytes]
-) -> Iterator[tuple[list[str], list[str], list[str]]]:
+def _parallel(args: argparse.Namespace, options: Any, stdin: IO[bytes]) -> Iterator[_Converted]:
     import collections
     import multiprocessing
 
@@ -287,9 +296,9 @@ def _parallel(
         for chunk in _raw_chunks(args.files, stdin, 500):
             pending.append(pool.apply_async(_convert_chunk, ((chunk, args.to, args.strict, options),)))
             while len(pending) > 2 * args.jobs:
-                yield from pending.popleft().get()
+                yield pending.popleft().get()
         while pending:
-            yield from pending.popleft().get()
+            yield pending.popleft().get()
 
 
 def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
@@ -309,24 +318,26 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         except OSError as exc:
             raise _Usage(f"cannot write {args.losses}: {exc.strerror or exc}") from None
     if args.jobs > 1:
-        results: Iterator[tuple[list[str], list[str], list[str]]] = _parallel(args, options, stdin)
+        results: Iterator[_Converted] = _parallel(args, options, stdin)
     else:
         results = (
-            _convert_envelope(env, args.to, args.strict, options)
-            if env.error is None
-            else ([], [], [f"{env.source.label()}: invalid JSON: {env.error}"])
+            _joined(
+                [
+                    _convert_envelope(env, args.to, args.strict, options)
+                    if env.error is None
+                    else ([], [], [f"{env.source.label()}: invalid JSON: {env.error}"])
+                ]
+            )
             for env in read_envelopes(args.files, stdin)
         )
-    refused = converted = lost = 0
+    refused = lost = 0
     try:
-        for out, losses, errors in results:
-            for line in out:
-                stdout.write(line + "\n")
-            converted += bool(out)
-            lost += len(losses)
-            if loss_file is not None:
-                for line in losses:
-                    loss_file.write(line + "\n")
+        for out, losses, errors, count in results:
+            if out:
+                stdout.write(out)
+            lost += count
+            if loss_file is not None and losses:
+                loss_file.write(losses)
             for message in errors:
                 refused += 1
                 stderr.write(message + "\n")
