@@ -6,8 +6,10 @@ Run: ``python benchmarks/run.py`` (add ``--quick`` for fewer repeats, ``--cli`` 
 Inputs are generated deterministically (a fixed seed): a ~1 MB Pipelines batch, a ~500 KB Track v2
 batch, single ~1 KB and ~60 KB Pipelines calls. For each, the median time of ``json.loads`` is the unit,
 and every other step is printed as a ratio to it, measured in the same run (machines are noisy: compare
-ratios, not seconds). The "naive" row validates the same body against Customer.io's published OpenAPI
-with ``jsonschema``, reading ``oneOf`` as ``anyOf`` so that valid input can pass at all.
+ratios, not seconds). Validation and the whole pipeline are timed with each verdict engine this machine
+has: ``jsonschema-rs`` (if installed), the compiled schemas, and ``jsonschema`` alone. The "naive" row
+validates the same body against Customer.io's published OpenAPI with ``jsonschema``, reading ``oneOf`` as
+``anyOf`` so that valid input can pass at all.
 """
 
 from __future__ import annotations
@@ -171,20 +173,47 @@ def naive_validator() -> Callable[[Any, str], bool]:
     return check
 
 
+class _Engine:
+    """Switch the registry's verdict engine for a while: ``rust``, ``python`` (compiled) or ``jsonschema``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        reg = _registry()
+        self.saved = reg._engine, reg._compiled
+        if self.name != "rust":
+            reg._engine = None
+        if self.name == "jsonschema":
+            reg._compiled = None
+
+    def __exit__(self, *exc: object) -> None:
+        _registry()._engine, _registry()._compiled = self.saved
+
+
+#: The verdict engines this machine has, fastest first.
+ENGINES = (["rust"] if ENGINE == "rust" else []) + ["python", "jsonschema"]
+LABELS = {"rust": "jsonschema-rs", "python": "compiled Python", "jsonschema": "jsonschema only"}
+
+
 def run_case(name: str, path: str, body: dict[str, Any], targets: list[str], repeat: int) -> None:
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     request = Request("POST", path, body)
     events = len(body.get("batch", [body]))
     unit = median_time(lambda: json.loads(raw), repeat)
     rows: list[tuple[str, float]] = [("json.loads", unit)]
-    rows.append((f"validate ({ENGINE} engine)", median_time(lambda: list(iter_errors(request)), repeat)))
-    if ENGINE == "rust":
-        reg = _registry()
-        saved, reg._engine = reg._engine, None
-        rows.append(("validate (python engine)", median_time(lambda: list(iter_errors(request)), repeat)))
-        reg._engine = saved
-    for target in targets:
-        rows.append((f"convert → {target}", median_time(lambda t=target: convert(request, t), repeat)))  # type: ignore[misc]
+    for engine in ENGINES:
+        with _Engine(engine):
+            slow = engine == "jsonschema"
+            rows.append(
+                (
+                    f"validate ({LABELS[engine]})",
+                    median_time(lambda: list(iter_errors(request)), max(3, repeat // 3) if slow else repeat),
+                )
+            )
+    with _Engine(ENGINES[0]):
+        for target in targets:
+            rows.append((f"convert → {target}", median_time(lambda t=target: convert(request, t), repeat)))  # type: ignore[misc]
     rows.append(("size check", median_time(lambda: check_size(request), repeat)))
     main = targets[0]
 
@@ -193,12 +222,11 @@ def run_case(name: str, path: str, body: dict[str, Any], targets: list[str], rep
         check_size(req, raw=raw)
         convert(req, main)  # convert validates its input first
 
-    rows.append((f"loads + validate + convert → {main} + size", median_time(together, repeat)))
-    if ENGINE == "rust":
-        reg = _registry()
-        saved, reg._engine = reg._engine, None
-        rows.append(("  the same, python engine", median_time(together, repeat)))
-        reg._engine = saved
+    for engine in ENGINES:
+        with _Engine(engine):
+            label = f"loads + validate + convert → {main} + size" if engine == ENGINES[0] else "  the same"
+            slow = engine == "jsonschema"
+            rows.append((f"{label} ({LABELS[engine]})", median_time(together, max(3, repeat // 3) if slow else repeat)))
     check = naive_validator()
     ref = {
         "/v1/batch": "urn:pipelines#/components/schemas/batch",
@@ -206,10 +234,10 @@ def run_case(name: str, path: str, body: dict[str, Any], targets: list[str], rep
         "/api/v2/batch": "urn:track#/paths/~1api~1v2~1batch/post/requestBody/content/application~1json/schema",
     }[path]
     rows.append(("naive: published OpenAPI + jsonschema", median_time(lambda: check(body, ref), max(3, repeat // 3))))
-    print(f"\n{name}: {len(raw):,} bytes, {events} event(s), engine {ENGINE}")
+    print(f"\n{name}: {len(raw):,} bytes, {events} event(s)")
     for label, seconds in rows:
         rate = events / seconds if seconds else float("inf")
-        print(f"  {label:<46} {seconds * 1000:9.2f} ms  {seconds / unit:8.1f}x  {rate:12,.0f} events/s")
+        print(f"  {label:<64} {seconds * 1000:9.2f} ms  {seconds / unit:8.1f}x  {rate:12,.0f} events/s")
 
 
 def run_cli(megabytes: int, targets: str) -> None:
