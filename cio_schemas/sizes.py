@@ -465,7 +465,10 @@ def split_batch(
     (``/v1/batch``). Each batch is ``{"batch": [...], **extra}``: ``extra``
     holds batch-level keys copied into every batch (Pipelines ``context`` and
     ``integrations``) and counts toward each batch's size. Items and ``extra``
-    values are shared with the input, not copied; nothing is modified.
+    values are shared with the input, not copied; nothing is modified. Items
+    are taken as the batch items they already are: a Pipelines item names its
+    call in ``type`` (a ``/v1/track`` body needs ``"type": "track"`` added), a
+    Track v2 item its ``type`` and ``action``; nothing is added to them.
 
     Packing is greedy and tight: order is kept, and every batch but the last
     would go over the batch limit if the next item were added. An item over
