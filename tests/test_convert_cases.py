@@ -12,6 +12,7 @@ with no losses: one case, both directions.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -113,3 +114,27 @@ def test_batch_item_over_the_track_v1_limit_is_reported_by_index() -> None:
     result = convert(Request("POST", "/v1/batch", {"batch": [big, small]}), "track-v1")
     assert [r.body["name"] for r in result.requests] == ["small"]
     assert [(x.pointer, x.reason) for x in result.losses if x.reason == "too-large"] == [("/body/batch/0", "too-large")]
+
+
+def _identify_and_group(size: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    attrs = {f"k{i}": "v" * 900 for i in range(size)}
+    identify = {"userId": "u1", "traits": dict(attrs)}
+    group = {"userId": "u1", "groupId": "g1", "traits": {"objectTypeId": 1, "relationship_traits": dict(attrs)}}
+    return identify, group
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+def test_requests_are_not_merged_over_the_request_limit(target: str) -> None:
+    """An identify and its relationship, each 18 KB, stay two requests: merged they would be over 32 KB."""
+    identify, group = _identify_and_group(20)
+    calls = [Request("POST", "/v1/identify", identify), Request("POST", "/v1/group", group)]
+    requests = [r for c in convert_many(calls, target, strict=True) for r in c.requests]
+    assert len(requests) == 2
+    assert all(len(json.dumps(r.body, separators=(",", ":"))) <= 32_000 for r in requests)
+    batch = Request("POST", "/v1/batch", {"batch": [{"type": "identify", **identify}, {"type": "group", **group}]})
+    if target == "track-v1":
+        assert len(convert(batch, target, strict=True).requests) == 2
+    # Small enough, the same two calls merge into one request.
+    identify, group = _identify_and_group(2)
+    calls = [Request("POST", "/v1/identify", identify), Request("POST", "/v1/group", group)]
+    assert len([r for c in convert_many(calls, target) for r in c.requests]) == 1

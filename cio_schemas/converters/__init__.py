@@ -19,6 +19,7 @@ from ..catalog import route_by_operation
 from ..conversion import Context, Conversion, ConvertOptions, Node, Target
 from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
 from ..request import Request
+from ..sizes import get_limits
 from ..validation import item_schema, validate
 from ._batch import keep_fitting, pack
 
@@ -34,7 +35,7 @@ CONVERTERS: dict[tuple[str, str], Converter] = {}
 
 #: Target API → a function merging adjacent output requests that belong together
 #: (an identify followed by its relationships), so that round trips are exact.
-COALESCERS: dict[str, Callable[[list[Request]], list[Request]]] = {}
+COALESCERS: dict[str, Callable[[list[Request], int | None], list[Request]]] = {}
 
 #: Why a route has no converter to a target (forms, segments, …).
 UNSUPPORTED: dict[tuple[str, str], str] = {}
@@ -107,6 +108,11 @@ def _convert_batch(request: Request, ctx: Context) -> list[Request]:
     return pack(request, envelope, converted, ctx)
 
 
+def _single_limit(options: ConvertOptions, target: str) -> int:
+    """The target's limit for one request that is not a batch (merged requests must stay under it)."""
+    return get_limits(options.limits, kb=options.kb).single(target)
+
+
 def convert(
     request: Request,
     to: Target | str,
@@ -147,7 +153,7 @@ def convert(
     ctx.finish()
     coalesce = COALESCERS.get(to)
     if coalesce is not None and (not request.route.batch or to == "track-v1"):
-        out = coalesce(out)
+        out = coalesce(out, _single_limit(options, to))
     if not request.route.batch:
         out = keep_fitting(out, ctx, "/body", request.body)
     result = ctx.result(out)
@@ -182,15 +188,16 @@ def convert_many(
     for index, request in enumerate(requests):
         if not isinstance(request, Request):
             raise InvalidArgumentError.not_a_request("convert_many", request, f"requests[{index}]")
-    ConvertOptions.resolve(options, **option_values)  # an invalid option fails even for no requests
-    results = [convert(r, to, strict=strict, options=options, **option_values) for r in requests]
+    resolved = ConvertOptions.resolve(options, **option_values)  # an invalid option fails even for no requests
+    results = [convert(r, to, strict=strict, options=resolved) for r in requests]
     coalesce = COALESCERS.get(str(to))
     if coalesce is None:
         return results
+    limit = _single_limit(resolved, str(to))
     merged: list[Conversion] = []
     pending: list[Request] = []
     for res in results:
-        pending = coalesce(pending + list(res.requests))
+        pending = coalesce(pending + list(res.requests), limit)
         merged.append(res)
     if not merged:
         return merged

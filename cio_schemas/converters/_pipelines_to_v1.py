@@ -491,13 +491,14 @@ def _mergeable(earlier: Request, later: Request) -> bool:
     return old is not None and old[0] == new[0]
 
 
-def coalesce(requests: list[Request]) -> list[Request]:
+def coalesce(requests: list[Request], limit: int | None = None) -> list[Request]:
     """Merge each relationship-only identify into the identify of the same person just before it.
 
     ``PUT /api/v1/customers/{id}`` followed by ``PUT`` of the same path whose
     body is only ``cio_relationships`` (with the same action as the first
-    body's, if it has one) becomes one ``PUT`` carrying both. A new list of new
-    requests is returned; the inputs are not modified.
+    body's, if it has one) becomes one ``PUT`` carrying both, unless that one
+    would be over ``limit`` bytes. A new list of new requests is returned; the
+    inputs are not modified.
     """
     out: list[Request] = []
     for request in requests:
@@ -509,9 +510,10 @@ def coalesce(requests: list[Request]) -> list[Request]:
             merged_rel["relationships"] = [*(old[1] if old else []), *items]
             body = dict(earlier.body)
             body["cio_relationships"] = merged_rel
-            out[-1] = Request(earlier.method, earlier.path, body)
-        else:
-            out.append(request)
+            if limit is None or json_byte_length(body) <= limit:
+                out[-1] = Request(earlier.method, earlier.path, body)
+                continue
+        out.append(request)
     return out
 
 

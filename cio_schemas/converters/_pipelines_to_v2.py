@@ -579,7 +579,7 @@ def _merge(earlier: Request, later: Request) -> Request | None:
     return Request(earlier.method, earlier.path, {**a, "cio_relationships": [*old, *new]})
 
 
-def coalesce(requests: list[Request]) -> list[Request]:
+def coalesce(requests: list[Request], limit: int | None = None) -> list[Request]:
     """Merge adjacent Track v2 operations that one operation was split into.
 
     - a person/identify followed by person/add_relationships of the same
@@ -589,12 +589,13 @@ def coalesce(requests: list[Request]) -> list[Request]:
     - adjacent object/identify (or identify_anonymous) of the same object with
       the same attributes: one operation with all the related people.
 
-    A new list of new requests is returned; the inputs are not modified.
+    Two operations whose merge would be over ``limit`` bytes stay apart. A new
+    list of new requests is returned; the inputs are not modified.
     """
     out: list[Request] = []
     for request in requests:
         merged = _merge(out[-1], request) if out else None
-        if merged is not None:
+        if merged is not None and (limit is None or json_byte_length(merged.body) <= limit):
             out[-1] = merged
         else:
             out.append(request)
