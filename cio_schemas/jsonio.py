@@ -42,9 +42,14 @@ def _parse_float(literal: str) -> float:
     return value
 
 
-# The tokens a hook may refuse (the constants, any number), and strings, to skip what is inside them.
-# Each alternative matches a whole token from its first character, so the scan is linear.
-_REFUSABLE = re.compile(r'"(?:[^"\\]|\\.)*"|(?P<constant>NaN|-?Infinity)|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)')
+# Outside strings, the tokens a hook may refuse: the constants and any number (and the opening quote of
+# a string, whose inside the scan skips). Each alternative matches from its first character.
+_TOKEN = re.compile(r'"|(?P<constant>NaN|-?Infinity)|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)', re.ASCII)
+_STRING_STOP = re.compile(r'["\\]')
+
+# A float literal only overflows with an exponent of 100 or more, or with 300 digits in a row; text
+# without either is decoded once, without the per-float hook.
+_MAYBE_HUGE = re.compile(r"[eE]\+?0*[1-9]\d\d|(?<!\d)\d{300}", re.ASCII)
 
 
 def _locate(text: str) -> tuple[int, int] | None:
@@ -52,14 +57,25 @@ def _locate(text: str) -> tuple[int, int] | None:
 
     The decoder reads the text in order and stops at the first refused token,
     so everything before it is valid JSON and the scan cannot be misled by it.
+    Linear in time and constant in memory, whatever the length of the strings.
     """
-    for m in _REFUSABLE.finditer(text):
+    pos = 0
+    while (m := _TOKEN.search(text, pos)) is not None:
+        if m.group() == '"':
+            stop = _STRING_STOP.search(text, m.end())
+            while stop is not None and stop.group() == "\\":
+                stop = _STRING_STOP.search(text, stop.end() + 1)
+            if stop is None:
+                return None
+            pos = stop.end()
+            continue
         number = m.group("number")
         if m.group("constant") is not None or (
             number is not None and not number.lstrip("-").isdigit() and float(number) in _INF
         ):
-            pos = m.start()
-            return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+            start = m.start()
+            return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+        pos = m.end()
     return None
 
 
@@ -74,7 +90,8 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_parse_float)
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant)
+_CHECKED_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_parse_float)
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -113,7 +130,7 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
     if not text.strip():
         raise InvalidJSONError("empty input: expected a JSON value", base + 1, 1)
     try:
-        value = _DECODER.decode(text)
+        value = (_CHECKED_DECODER if _MAYBE_HUGE.search(text) else _DECODER).decode(text)
     except json.JSONDecodeError as exc:
         msg, lineno, colno = exc.msg, exc.lineno, exc.colno
         end = len(text.rstrip())

@@ -170,3 +170,15 @@ def test_numbers_beyond_a_float_and_constants_are_refused_with_line_and_column(
 def test_small_and_long_numbers_still_read() -> None:
     assert loads("[1e-999, 1.7976931348623157e308, -2.5E+10]") == [0.0, 1.7976931348623157e308, -2.5e10]
     assert loads("1" + "0" * 400) == 10**400
+
+
+def test_a_refused_number_after_a_long_string_is_located() -> None:
+    """The scan that finds the refused number skips strings in constant memory (an escaped quote included)."""
+    text = '["' + "a" * 2_000_000 + '\\"", {"b":\n 1e999}]'
+    with pytest.raises(InvalidJSONError) as info:
+        loads(text)
+    assert (info.value.line, info.value.column) == (2, 2)
+
+
+def test_finite_floats_with_large_exponents_still_read() -> None:
+    assert loads("[1e100, 1E+300, 1.5e-400]") == [1e100, 1e300, 0.0]
