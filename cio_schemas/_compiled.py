@@ -22,7 +22,7 @@ compiled once per :class:`Compiler`.
 
 Any other value (a subclass of those types, a tuple, a ``Decimal`` …) takes a
 generic path that follows ``jsonschema`` keyword by keyword: its type checker
-(``isinstance``: a ``str`` subclass is a string, a tuple is not an array) and
+(``isinstance``: a ``str`` subclass is a string, a tuple is an array) and
 its ``equal`` for ``enum`` and ``const`` (``True`` is not ``1``, ``1`` is
 ``1.0``).
 
@@ -428,7 +428,7 @@ def _array(item: Check | None, low: int, high: int) -> Check:
 
 def _array_generic(item: Check | None, low: int, high: int) -> Check:
     def check(x: Any) -> bool:
-        if not isinstance(x, list):
+        if not _is_type(x, "array"):
             return True
         n = len(x)
         if n < low or n > high:

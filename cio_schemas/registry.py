@@ -118,7 +118,12 @@ FORMAT_CHECKER.checks("email")(_is_email)
 
 #: Draft 2020-12 plus cio-schemas' ``maxBytes`` keyword.
 CioValidator: type[Validator] = _validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"maxBytes": _max_bytes}
+    Draft202012Validator,
+    {"maxBytes": _max_bytes},
+    # A tuple is a JSON array here, as it is to the plain-JSON check, json.dumps and jsonschema-rs.
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "array", lambda checker, instance: isinstance(instance, (list, tuple))
+    ),
 )
 
 

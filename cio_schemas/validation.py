@@ -134,7 +134,7 @@ def _schema_errors(
 def _items(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
     items = body.get("batch") if isinstance(body, Mapping) else None
     yield from _envelope(reg, route, body)
-    if not isinstance(items, list):
+    if not isinstance(items, (list, tuple)):
         return
     for index, item in enumerate(items):
         name = item_schema(route.api, item)

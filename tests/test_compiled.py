@@ -5,7 +5,7 @@
     containers turned into tuples, ``OrderedDict`` or ``str`` subclasses), and
     odd values against every distinct subschema of the shipped schemas.
 (b) Tables on the subtle points: ``True`` is not ``1``, ``1.0`` is an integer,
-    a tuple is not an array, ``str`` subclasses are strings, ``maxBytes``
+    a tuple is an array, ``str`` subclasses are strings, ``maxBytes``
     measures every type, object and array keywords ignore other types, and an
     unknown keyword is refused rather than ignored.
 (c) The registry: every verdict schema compiles, and ``CIO_SCHEMAS_ENGINE``
@@ -268,7 +268,7 @@ TABLE: list[tuple[str, Any, Any, bool]] = [
     ("boolean", {"type": ["string", "boolean"]}, False, True),
     ("null", {"type": ["string", "null"]}, None, True),
     ("null vs empty", {"type": "null"}, "", False),
-    ("array tuple", {"type": "array"}, (1, 2), False),
+    ("array tuple", {"type": "array"}, (1, 2), True),
     ("array list", {"type": "array"}, [1, 2], True),
     ("object OrderedDict", {"type": "object"}, OrderedDict(a=1), True),
     ("object list", {"type": "object"}, [], False),
@@ -282,12 +282,13 @@ TABLE: list[tuple[str, Any, Any, bool]] = [
         False,
     ),
     ("every type, a set", {"type": ["string", "object", "array", "integer", "number", "boolean", "null"]}, {1}, False),
-    # tuples are not arrays: array keywords ignore them
-    ("items tuple", {"items": {"type": "string"}}, (1, 2), True),
+    # tuples are arrays (as json.dumps and the plain-JSON check read them)
+    ("items tuple", {"items": {"type": "string"}}, (1, 2), False),
+    ("items tuple of strings", {"items": {"type": "string"}}, ("a", "b"), True),
     ("items list", {"items": {"type": "string"}}, ["a", 2], False),
     ("items false empty", {"items": False}, [], True),
     ("items false", {"items": False}, [1], False),
-    ("minItems tuple", {"minItems": 2}, (1,), True),
+    ("minItems tuple", {"minItems": 2}, (1,), False),
     ("minItems list", {"minItems": 2}, [1], False),
     ("maxItems list", {"maxItems": 1}, [1, 2], False),
     # str subclasses are strings
@@ -483,3 +484,13 @@ def test_valid_requests_never_reach_jsonschema(registry_with: Any, monkeypatch: 
     problems = list(iter_errors(Request("POST", "/v1/identify", {**body, "userId": 5})))
     assert [p.pointer for p in problems] == ["/userId"]
     assert reached == ["pipelines/identify"]
+
+
+def test_a_tuple_is_an_array_in_every_engine() -> None:
+    """A batch given as a tuple is checked item by item, whichever engine gives the verdicts."""
+    from cio_schemas import Request, iter_errors
+
+    bad = Request("POST", "/v1/batch", {"batch": ({"type": "identify"},)})
+    good = Request("POST", "/v1/batch", {"batch": ({"type": "identify", "userId": "u"},)})
+    assert [(p.pointer, p.keyword) for p in iter_errors(bad)] == [("/batch/0", "required")]
+    assert list(iter_errors(good)) == []
