@@ -77,8 +77,8 @@ class Route:
         """The percent-decoded path parameters if ``method`` + ``path`` is this route.
 
         A parameter with a malformed percent-escape (``%ZZ``, a ``%`` at the end)
-        or that is a dot-segment (``.`` or ``..``, which HTTP removes from a path)
-        raises :class:`~cio_schemas.errors.InvalidRequestError`; so does an escape
+        or that is a dot-segment (``.`` or ``..``, raw or percent-encoded, which
+        HTTP clients remove from a path) raises :class:`~cio_schemas.errors.InvalidRequestError`; so does an escape
         that is not UTF-8 (``UnicodeDecodeError``, which :func:`match_route` turns
         into the same error).
         """
@@ -95,13 +95,15 @@ class Route:
                     "write % and two hex digits for each byte, and a literal % as %25 (build_path() does)",
                     "/path",
                 )
+        params = {k: unquote(v, errors="strict") for k, v in raw.items()}
+        for value in params.values():
             if value in (".", ".."):
                 raise InvalidRequestError(
-                    f"a path parameter of {self.name} is the dot-segment {value!r} ({path}), which HTTP "
-                    "removes from the path: encode it as %2E or %2E%2E (build_path() does)",
+                    f"a path parameter of {self.name} is the dot-segment {value!r} ({path}), which HTTP clients "
+                    "remove from the path, even percent-encoded: this request cannot reach that route",
                     "/path",
                 )
-        return {k: unquote(v, errors="strict") for k, v in raw.items()}
+        return params
 
 
 def _v1(operation: str, method: str, template: str, summary: str, *, body: bool = True) -> Route:

@@ -33,9 +33,9 @@ _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH"})
 def build_path(template: str, **params: str | int) -> str:
     """Fill a route template, percent-encoding each parameter (``@`` → ``%40``, ``/`` → ``%2F``).
 
-    A parameter of ``.`` or ``..`` is written ``%2E`` or ``%2E%2E``: left as it
-    is, it would be a dot-segment, which HTTP clients and servers remove from the
-    path (``/api/v1/customers/..`` is ``/api/v1/``).
+    A parameter of ``.`` or ``..`` raises :class:`~cio_schemas.errors.InvalidRequestError`:
+    no path can carry it, since HTTP clients remove dot-segments, percent-encoded
+    ones too (``/api/v1/customers/%2E%2E/events`` is sent as ``/api/v1/events``).
     """
     out = template
     for key, value in params.items():
@@ -47,7 +47,11 @@ def build_path(template: str, **params: str | int) -> str:
                 "/path",
             ) from None
         if encoded in (".", ".."):
-            encoded = encoded.replace(".", "%2E")
+            raise InvalidRequestError(
+                f"path parameter {key!r} is {encoded!r}, which no path can carry: HTTP clients remove it as a "
+                "dot-segment, even percent-encoded; use another identifier (an email or cio_id)",
+                "/path",
+            )
         out = out.replace("{" + key + "}", encoded)
     return out
 

@@ -1055,8 +1055,8 @@ _ID_LIMIT = 150
 
 
 def _non_blank(text: str, limit: int | None = None) -> str:
-    """``text`` with an ``x`` in front when it is blank, cut to ``limit`` bytes."""
-    if not text.strip():
+    """``text`` with an ``x`` in front when it is blank or a dot-segment, cut to ``limit`` bytes."""
+    if not text.strip() or text in (".", ".."):
         text = "x" + text
     return text if limit is None else _truncate_bytes(text, limit)
 
@@ -1066,8 +1066,9 @@ def path_parameters(name: str, *, tricky: bool = False, near_limits: bool = Fals
     """Values for a route's path parameter ``name`` (``identifier``, ``device_id``, ``segment_id`` …).
 
     They are the decoded values (``user@example.com``); :func:`~cio_schemas.build_path`
-    percent-encodes them. Identifiers are at most 150 bytes, no value is blank,
-    and ``segment_id`` is a 32-bit integer written in digits.
+    percent-encodes them. Identifiers are at most 150 bytes, no value is blank
+    or a dot-segment (``.``, ``..``: no path can carry those), and
+    ``segment_id`` is a 32-bit integer written in digits.
     """
     options = _Options(tricky, near_limits)
     if name == "segment_id":

@@ -766,8 +766,8 @@ HOSTILE = [
     "\x1f",
     "\x7f",
     "\t\n\r",
-    ".",
-    "..",
+    "...",
+    ".a",
     "user@example.com",
     "user+tag@example.com",
     "cio_03000001",
@@ -793,7 +793,9 @@ def test_hostile_identifiers_round_trip(route: Route, value: str) -> None:
 def test_any_identifier_round_trips(route: Route, data: st.DataObject) -> None:
     """Any text identifier comes back unchanged from the path."""
     # Lone surrogates are left out: see test_build_path_with_a_lone_surrogate.
-    params = {p: data.draw(st.text(st.characters(codec="utf-8"), min_size=1), label=p) for p in route.params}
+    # "." and ".." are refused: no path can carry a dot-segment (see tests/test_request.py).
+    text = st.text(st.characters(codec="utf-8"), min_size=1).filter(lambda t: t not in (".", ".."))
+    params = {p: data.draw(text, label=p) for p in route.params}
     request = Request(route.method, build_path(route.template, **params))
     assert match_route(request.method, request.path) == (route, params)
 

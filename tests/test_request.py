@@ -118,19 +118,38 @@ def test_route_by_operation() -> None:
         route_by_operation("pipelines", "nope")
 
 
-@pytest.mark.parametrize(("ident", "encoded"), [(".", "%2E"), ("..", "%2E%2E"), ("...", "..."), ("a.", "a.")])
-def test_build_path_never_writes_a_dot_segment(ident: str, encoded: str) -> None:
+@pytest.mark.parametrize(("ident", "encoded"), [("...", "..."), ("a.", "a."), (".a", ".a")])
+def test_dots_that_are_not_dot_segments_stay(ident: str, encoded: str) -> None:
     path = build_path("/api/v1/customers/{identifier}/devices", identifier=ident)
     assert path == f"/api/v1/customers/{encoded}/devices"
     request = Request("PUT", path, {})
     assert request.route.operation == "add_device" and request.params == {"identifier": ident}
 
 
-@pytest.mark.parametrize("segment", [".", ".."])
+@pytest.mark.parametrize("ident", [".", ".."])
+def test_build_path_refuses_a_dot_segment(ident: str) -> None:
+    """Clients remove dot-segments, percent-encoded ones too: no path can carry them."""
+    with pytest.raises(InvalidRequestError, match="dot-segment") as info:
+        build_path("/api/v1/customers/{identifier}/devices", identifier=ident)
+    assert info.value.pointer == "/path"
+
+
+@pytest.mark.parametrize("segment", [".", "..", "%2E", "%2e%2E"])
 def test_a_dot_segment_in_a_path_is_refused(segment: str) -> None:
-    with pytest.raises(InvalidRequestError, match="%2E") as info:
+    with pytest.raises(InvalidRequestError, match="dot-segment") as info:
         _ = Request("PUT", f"/api/v1/customers/{segment}/devices", {}).route
     assert info.value.pointer == "/path"
+
+
+@pytest.mark.parametrize("user_id", [".", ".."])
+def test_a_dot_segment_user_id_cannot_go_to_track_v1(user_id: str) -> None:
+    from cio_schemas import UnsupportedConversionError, convert
+
+    with pytest.raises(UnsupportedConversionError, match="dot-segment"):
+        convert(Request("POST", "/v1/track", {"userId": user_id, "event": "e"}), "track-v1")
+    # Track v2 carries identifiers in the body, where any string is fine.
+    out = convert(Request("POST", "/v1/track", {"userId": user_id, "event": "e"}), "track-v2")
+    assert out.requests[0].body["identifiers"] == {"id": user_id}
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
-from ..catalog import SEMANTIC_EVENTS
+from ..catalog import SEMANTIC_EVENTS, route_by_operation
 from ..conversion import Context, Node
-from ..errors import InvalidTimestampError
+from ..errors import InvalidRequestError, InvalidTimestampError
 from ..registry import json_byte_length
+from ..request import Request, build_path
 from ..timestamps import _to_ms, convert_iso_attributes, to_iso
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "fit_id",
     "take_object_id",
     "custom_event_name",
+    "v1_request",
 ]
 
 ID_BYTES = 150
@@ -106,6 +108,20 @@ def custom_event_name(ctx: Context, name: Any) -> Any:
             "that operation. Rename the event"
         )
     return name
+
+
+def v1_request(ctx: Context, operation: str, body: Any = None, **params: str) -> Request:
+    """A Track v1 request for ``operation``, its path built from ``params`` (percent-encoded).
+
+    An identifier no path can carry (``.`` or ``..``, which HTTP clients remove
+    as dot-segments) makes the conversion unsupported.
+    """
+    route = route_by_operation("track-v1", operation)
+    try:
+        path = build_path(route.template, **params)
+    except InvalidRequestError as exc:
+        raise ctx.unsupported(f"Track v1 carries the person in the path: {exc}") from None
+    return Request(route.method, path, body)
 
 
 def fit_id(ctx: Context, value: str, what: str) -> str:

@@ -30,11 +30,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
-from ..request import Request, build_path
+from ..request import Request
 from . import COALESCERS, UNSUPPORTED, register
 from ._common import (
     ID_BYTES,
@@ -45,6 +44,7 @@ from ._common import (
     take_object_id,
     to_track_time,
     track_attributes,
+    v1_request,
 )
 
 __all__ = ["coalesce"]
@@ -58,12 +58,6 @@ _DEVICE_PLATFORMS = ("ios", "android")
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _v1(operation: str, body: Any = None, **params: str) -> Request:
-    """A Track v1 request for ``operation``, its path built from ``params`` (percent-encoded)."""
-    route = route_by_operation("track-v1", operation)
-    return Request(route.method, build_path(route.template, **params), body)
-
-
 def _present(value: Any) -> bool:
     """A string that is not empty or blank (an identifier that can name someone)."""
     return isinstance(value, str) and value.strip() != ""
@@ -182,11 +176,11 @@ def _event_request(node: Node, ctx: Context, body: dict[str, Any], *, kind: str)
         node.take("userId")
         if isinstance(anonymous_id, str):
             body["anonymous_id"] = node.take("anonymousId")
-        return [_v1("track", body, identifier=fit_id(ctx, user_id, "userId"))]
+        return [v1_request(ctx, "track", body, identifier=fit_id(ctx, user_id, "userId"))]
     node.use("userId")
     if _present(anonymous_id):
         body["anonymous_id"] = node.take("anonymousId")
-        return [_v1("track_anonymous", body)]
+        return [v1_request(ctx, "track_anonymous", body)]
     if kind == "event" and "groupId" in node.data:
         raise ctx.unsupported(
             "this event is attributed only to a group (groupId); Track v1 events belong to a person "
@@ -247,7 +241,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
                 ctx.lose(traits.at(key), rest[key], "not-allowed", problem)
                 continue
             body[key] = value
-    return [_v1("identify", body, identifier=identifier)]
+    return [v1_request(ctx, "identify", body, identifier=identifier)]
 
 
 # -- events --------------------------------------------------------------------------------
@@ -332,7 +326,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
     if attributes is not None:
         relationship["relationship_attributes"] = attributes
     body = {"cio_relationships": {"action": "add_relationships", "relationships": [relationship]}}
-    return [_v1("identify", body, identifier=fit_id(ctx, user_id, "userId"))]
+    return [v1_request(ctx, "identify", body, identifier=fit_id(ctx, user_id, "userId"))]
 
 
 def _reference(ctx: Context, value: str) -> dict[str, str]:
@@ -351,7 +345,7 @@ def alias(node: Node, request: Request, ctx: Context) -> list[Request]:
         "a Track v1 merge deletes the secondary profile (previousId) after merging it into the primary "
         "(userId); it cannot be undone"
     )
-    return [_v1("merge", body)]
+    return [v1_request(ctx, "merge", body)]
 
 
 # -- semantic events -----------------------------------------------------------------------
@@ -387,7 +381,7 @@ def device_created_or_updated(node: Node, request: Request, ctx: Context) -> lis
     props = node.node("properties")
     if props is not None:
         device["attributes"] = device_attributes(ctx, props, "Track v1")
-    return [_v1("add_device", {"device": device}, identifier=user_id)]
+    return [v1_request(ctx, "add_device", {"device": device}, identifier=user_id)]
 
 
 @register("pipelines/semantic/device_deleted", "track-v1")
@@ -395,25 +389,25 @@ def device_deleted(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``Device Deleted`` → DELETE customers/{userId}/devices/{token}."""
     user_id = _person(ctx, node)
     token, _ = _device_token(ctx, node, path=True)
-    return [_v1("delete_device", identifier=user_id, device_id=token)]
+    return [v1_request(ctx, "delete_device", identifier=user_id, device_id=token)]
 
 
 @register("pipelines/semantic/user_deleted", "track-v1")
 def user_deleted(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``User Deleted`` → DELETE customers/{userId}."""
-    return [_v1("delete", identifier=_person(ctx, node))]
+    return [v1_request(ctx, "delete", identifier=_person(ctx, node))]
 
 
 @register("pipelines/semantic/user_suppressed", "track-v1")
 def user_suppressed(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``User Suppressed`` → POST customers/{userId}/suppress."""
-    return [_v1("suppress", identifier=_person(ctx, node))]
+    return [v1_request(ctx, "suppress", identifier=_person(ctx, node))]
 
 
 @register("pipelines/semantic/user_unsuppressed", "track-v1")
 def user_unsuppressed(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``User Unsuppressed`` → POST customers/{userId}/unsuppress."""
-    return [_v1("unsuppress", identifier=_person(ctx, node))]
+    return [v1_request(ctx, "unsuppress", identifier=_person(ctx, node))]
 
 
 @register("pipelines/semantic/relationship_deleted", "track-v1")
@@ -427,7 +421,7 @@ def relationship_deleted(node: Node, request: Request, ctx: Context) -> list[Req
     type_id = str(props.take("objectTypeId", 1))
     relationship = {"identifiers": {"object_type_id": type_id, "object_id": object_id}}
     body = {"cio_relationships": {"action": "delete_relationships", "relationships": [relationship]}}
-    return [_v1("identify", body, identifier=user_id)]
+    return [v1_request(ctx, "identify", body, identifier=user_id)]
 
 
 @register("pipelines/semantic/report_delivery_event", "track-v1")
@@ -444,7 +438,7 @@ def report_delivery_event(node: Node, request: Request, ctx: Context) -> list[Re
     timestamp = _unix(ctx, node, "timestamp")
     if timestamp is not None:
         body["timestamp"] = timestamp
-    return [_v1("metrics", body)]
+    return [v1_request(ctx, "metrics", body)]
 
 
 UNSUPPORTED[("pipelines/semantic/object_deleted", "track-v1")] = (

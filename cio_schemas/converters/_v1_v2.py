@@ -39,9 +39,9 @@ from typing import Any
 from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..registry import json_byte_length
-from ..request import Request, build_path
+from ..request import Request
 from . import UNSUPPORTED, Converter, register
-from ._common import classify
+from ._common import classify, v1_request
 
 __all__: list[str] = []
 
@@ -62,12 +62,6 @@ _V2_PAGE_STRING_KEYS = ("path", "referrer", "search", "title", "url")
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _v1(operation: str, body: Any = None, **params: str) -> Request:
-    """A Track v1 request for ``operation``, its path built from ``params`` (percent-encoded)."""
-    route = route_by_operation("track-v1", operation)
-    return Request(route.method, build_path(route.template, **params), body)
-
-
 def _v2(type_: str, action: str, **fields: Any) -> Request:
     """A Track v2 ``/api/v2/entity`` request."""
     return Request("POST", _ENTITY, {"type": type_, "action": action, **fields})
@@ -360,7 +354,7 @@ def identify_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
     if "cio_relationships" in node:
         items = _relationship_items(node.take("cio_relationships"))
         body["cio_relationships"] = {"action": "add_relationships", "relationships": items}
-    return [_v1("identify", body, identifier=identifier)]
+    return [v1_request(ctx, "identify", body, identifier=identifier)]
 
 
 def _relationships_only(ctx: Context, node: Node, action: str) -> list[Request]:
@@ -368,7 +362,7 @@ def _relationships_only(ctx: Context, node: Node, action: str) -> list[Request]:
     identifier = _path_identifier(ctx, node.node("identifiers"))
     items = _relationship_items(node.take("cio_relationships"))
     body = {"cio_relationships": {"action": action, "relationships": items}}
-    return [_v1("identify", body, identifier=identifier)]
+    return [v1_request(ctx, "identify", body, identifier=identifier)]
 
 
 @register("track_v2/person/add_relationships", "track-v1")
@@ -387,7 +381,7 @@ def _person_v1(operation: str) -> Converter:
     """A converter for a v2 person action without data → the body-less v1 ``operation``."""
 
     def convert(node: Node, request: Request, ctx: Context) -> list[Request]:
-        return [_v1(operation, identifier=_path_identifier(ctx, node.node("identifiers")))]
+        return [v1_request(ctx, operation, identifier=_path_identifier(ctx, node.node("identifiers")))]
 
     convert.__doc__ = f"person/{operation} → the v1 {operation} route."
     return convert
@@ -407,7 +401,7 @@ def add_device_to_v1(node: Node, request: Request, ctx: Context) -> list[Request
         raise ctx.unsupported("the body has no device")
     out: dict[str, Any] = {"id": device.take("token")}
     out.update(device.rest())
-    return [_v1("add_device", {"device": out}, identifier=identifier)]
+    return [v1_request(ctx, "add_device", {"device": out}, identifier=identifier)]
 
 
 @register("track_v2/person/delete_device", "track-v1")
@@ -418,7 +412,7 @@ def delete_device_to_v1(node: Node, request: Request, ctx: Context) -> list[Requ
     token = device.peek("token") if device is not None else None
     if device is None or not isinstance(token, str) or not token.strip():
         raise ctx.unsupported("Track v1 names the device in the path, and this device token is blank")
-    return [_v1("delete_device", identifier=identifier, device_id=device.take("token"))]
+    return [v1_request(ctx, "delete_device", identifier=identifier, device_id=device.take("token"))]
 
 
 def _event_v1(kind: str) -> Converter:
@@ -435,7 +429,7 @@ def _event_v1(kind: str) -> Converter:
         attributes = node.node("attributes")
         if attributes is not None:
             body["data"] = attributes.rest()
-        return [_v1("track", body, identifier=identifier)]
+        return [v1_request(ctx, "track", body, identifier=identifier)]
 
     convert.__doc__ = f"person/{kind} → POST customers/{{identifier}}/events" + (
         "." if kind == "event" else f" with type {kind}."
@@ -452,7 +446,9 @@ register("track_v2/person/screen", "track-v1")(_event_v1("screen"))
 def merge_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
     """person/merge → POST merge_customers (the same ``primary``/``secondary`` shapes)."""
     ctx.note("a merge deletes the secondary person after merging them into the primary; it cannot be undone")
-    return [_v1("merge", {"primary": _reference(node, "primary"), "secondary": _reference(node, "secondary")})]
+    return [
+        v1_request(ctx, "merge", {"primary": _reference(node, "primary"), "secondary": _reference(node, "secondary")})
+    ]
 
 
 @register("track_v2/delivery/event", "track-v1")
@@ -467,7 +463,7 @@ def delivery_event_to_v1(node: Node, request: Request, ctx: Context) -> list[Req
         "metric": node.take("name"),
         "recipient": attributes.take("device_token"),
     }
-    return [_v1("metrics", body)]
+    return [v1_request(ctx, "metrics", body)]
 
 
 def _object_relationships(ctx: Context, node: Node, action: str) -> list[Request]:
@@ -487,7 +483,7 @@ def _object_relationships(ctx: Context, node: Node, action: str) -> list[Request
         if "relationship_attributes" in one:
             relationship["relationship_attributes"] = one.take("relationship_attributes")
         body = {"cio_relationships": {"action": action, "relationships": [relationship]}}
-        out.append(_v1("identify", body, identifier=identifier))
+        out.append(v1_request(ctx, "identify", body, identifier=identifier))
     return out
 
 
