@@ -218,7 +218,7 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise InvalidRequestError(f"Limits.{name} must be a positive number of bytes, not {_show(value)}")
-        if self.kb not in (1000, 1024) or isinstance(self.kb, bool):
+        if type(self.kb) is not int or self.kb not in (1000, 1024):
             raise InvalidRequestError(f"Limits.kb must be 1000 or 1024, not {_show(self.kb)}")
 
     @classmethod
@@ -254,7 +254,7 @@ class Limits:
 
 
 def _check_kb(kb: int) -> None:
-    if isinstance(kb, bool) or kb not in (1000, 1024):
+    if type(kb) is not int or kb not in (1000, 1024):
         raise InvalidRequestError(f"kb must be 1000 or 1024, not {_show(kb)}")
 
 
@@ -287,6 +287,7 @@ def get_limits(name: str | Limits, kb: int = 1000) -> Limits:
             "name",
             name,
         )
+    _check_kb(kb)
     if name == "default" and kb == 1000:
         return DEFAULT_LIMITS
     factory = LIMIT_PROFILES.get(name)

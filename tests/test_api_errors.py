@@ -225,6 +225,7 @@ def test_unusable_arguments_raise_a_typed_error(call: Callable[[], Any], words: 
         ({"limits": 32_000}, "a Limits value"),
         ({"kb": 7}, "1000 or 1024"),
         ({"kb": True}, "1000 or 1024"),
+        ({"kb": 1024.0}, "1000 or 1024"),
         ({"convert_iso_attributes": "yes"}, "True or False"),
         ({"convert_iso_attributes": 1}, "True or False"),
     ],

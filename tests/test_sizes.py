@@ -443,3 +443,11 @@ def test_size_functions_refuse_limits_that_are_not_limits(limits: Any) -> None:
     ):
         with pytest.raises(InvalidArgumentError, match="Limits value"):
             call()
+
+
+@pytest.mark.parametrize("kb", [1000.0, 1024.0, True, "1000"])
+def test_kb_must_be_the_int_1000_or_1024(kb: object) -> None:
+    with pytest.raises(InvalidRequestError, match="1000 or 1024"):
+        get_limits("default", kb=kb)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="1000 or 1024"):
+        Limits.default(kb=kb)  # type: ignore[arg-type]
