@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .errors import InvalidJSONError
+from .errors import InvalidArgumentError, InvalidJSONError
 
 __all__ = ["loads", "iter_documents", "Document"]
 
@@ -110,6 +110,10 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def loads(data: str | bytes, *, line: int | None = None) -> Any:
     """Parse one JSON document strictly; ``line`` offsets reported line numbers (1-based)."""
+    if line is not None and (type(line) is not int or line < 1):
+        raise InvalidArgumentError(
+            f"loads() takes line as a line number from 1, not {InvalidArgumentError.describe(line)}", "line", line
+        )
     base = (line or 1) - 1
     if isinstance(data, (bytes, bytearray)):
         if data.startswith(b"\xef\xbb\xbf"):
@@ -180,9 +184,23 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
     that spans several lines (pretty-printed JSON) is read whole. A line that
     holds an array yields each element with its index.
     """
+    if isinstance(stream, (str, bytes, bytearray)) or not hasattr(stream, "__iter__"):
+        raise InvalidArgumentError(
+            "iter_documents() takes a binary stream (open(path, 'rb'), sys.stdin.buffer or io.BytesIO(data)), "
+            f"not {InvalidArgumentError.describe(stream)}; for text already in memory use loads()",
+            "stream",
+            stream,
+        )
     first_lines: list[tuple[int, bytes]] = []
     lineno = 0
     for raw in stream:
+        if not isinstance(raw, (bytes, bytearray)):
+            raise InvalidArgumentError(
+                "iter_documents() takes a binary stream, and this one yields text: open it with 'rb' "
+                "(or pass sys.stdin.buffer)",
+                "stream",
+                stream,
+            )
         lineno += 1
         if raw.strip() or (lineno == 1 and raw.startswith(b"\xef\xbb\xbf")):
             first_lines.append((lineno, raw))

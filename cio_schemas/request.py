@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .catalog import Route, match_route
-from .errors import InvalidRequestError, abridge
+from .errors import InvalidArgumentError, InvalidRequestError, abridge
 
 __all__ = ["Request", "build_path", "HOSTS"]
 
@@ -37,8 +37,21 @@ def build_path(template: str, **params: str | int) -> str:
     no path can carry it, since HTTP clients remove dot-segments, percent-encoded
     ones too (``/api/v1/customers/%2E%2E/events`` is sent as ``/api/v1/events``).
     """
+    if not isinstance(template, str):
+        raise InvalidArgumentError(
+            "build_path() takes a route template such as '/api/v1/customers/{identifier}' (Route.template), "
+            f"not {InvalidArgumentError.describe(template)}",
+            "template",
+            template,
+        )
     out = template
     for key, value in params.items():
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise InvalidArgumentError(
+                f"path parameter {key!r} must be a string (or an int), not {InvalidArgumentError.describe(value)}",
+                key,
+                value,
+            )
         try:
             encoded = quote(str(value), safe="")
         except (UnicodeEncodeError, ValueError) as exc:  # a lone surrogate; an int too long to print

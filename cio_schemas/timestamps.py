@@ -482,6 +482,8 @@ def normalize_request_timestamps(
     timestamp raises :class:`~cio_schemas.errors.InvalidTimestampError` with its
     pointer. A body that is not a JSON object is returned as it is.
     """
+    if not isinstance(api, str):
+        raise InvalidRequestError(f"api must be 'track-v1', 'track-v2' or 'pipelines', not {abridge(api)}")
     if api in TRACK_TIMESTAMP_FIELDS:
         fields = TRACK_TIMESTAMP_FIELDS[api]
 
@@ -530,6 +532,10 @@ def convert_iso_attributes(obj: Any, *, base_pointer: str = "") -> tuple[Any, li
     and the input is never modified (unchanged nested parts are shared with
     it). A value that is not a mapping is returned as it is.
     """
+    if not isinstance(base_pointer, str) or (base_pointer and not base_pointer.startswith("/")):
+        raise InvalidRequestError(
+            f"base_pointer must be a JSON pointer string such as '/traits' (or ''), not {abridge(base_pointer)}"
+        )
     changes: list[TimestampChange] = []
     if not isinstance(obj, Mapping):
         return obj, changes

@@ -225,8 +225,18 @@ def is_valid(request: Request) -> bool:
 
 def best_match(problems: Iterable[Problem]) -> Problem | None:
     """The most specific problem (deepest pointer first), or None for none."""
+    if isinstance(problems, (str, bytes, Mapping)) or not isinstance(problems, Iterable):
+        raise InvalidArgumentError(
+            f"best_match() takes the problems of iter_errors(request), not {InvalidArgumentError.describe(problems)}",
+            "problems",
+            problems,
+        )
     best: Problem | None = None
     for p in problems:
+        if not isinstance(p, Problem):
+            raise InvalidArgumentError(
+                f"best_match() takes Problem values, not {InvalidArgumentError.describe(p)}", "problems", p
+            )
         if best is None or p.pointer.count("/") > best.pointer.count("/"):
             best = p
     return best

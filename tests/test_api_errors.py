@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +20,12 @@ from cio_schemas.catalog import match_route
 from cio_schemas.conversion import ConvertOptions
 from cio_schemas.converters import convert, convert_many
 from cio_schemas.errors import CioSchemasError, InvalidArgumentError, InvalidRequestError, Problem
+from cio_schemas.jsonio import iter_documents, loads
 from cio_schemas.registry import _registry, get_schema, validator_for
-from cio_schemas.request import Request
+from cio_schemas.request import Request, build_path
 from cio_schemas.sizes import Limits, check_size, size_report, split_batch
-from cio_schemas.validation import _short_message, is_valid, iter_errors, validate
+from cio_schemas.timestamps import convert_iso_attributes, normalize_request_timestamps
+from cio_schemas.validation import _short_message, best_match, is_valid, iter_errors, validate
 
 IDENTIFY = Request("POST", "/v1/identify", {"userId": "42", "traits": {"plan": "pro"}})
 BIG = "x" * 100_000
@@ -260,3 +263,34 @@ def test_limits_option_takes_a_limits_value() -> None:
     assert [i["userId"] for r in result.requests for i in r.body["batch"]] == [str(i) for i in range(10)]
     for r in result.requests:
         check_size(r, tight)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: best_match(None),  # type: ignore[arg-type]
+        lambda: best_match([None]),  # type: ignore[list-item]
+        lambda: build_path(None, identifier="x"),  # type: ignore[arg-type]
+        lambda: build_path("/api/v1/customers/{identifier}", identifier=None),  # type: ignore[arg-type]
+        lambda: loads("1", line="2"),  # type: ignore[arg-type]
+        lambda: list(iter_documents("x")),  # type: ignore[arg-type]
+        lambda: list(iter_documents(io.StringIO('{"a": 1}\n'))),  # type: ignore[arg-type]
+        lambda: normalize_request_timestamps({"timestamp": 1}, ["pipelines"]),  # type: ignore[arg-type]
+        lambda: convert_iso_attributes({"a": "2023-04-26T13:05:09Z"}, base_pointer=5),  # type: ignore[arg-type]
+    ],
+    ids=[
+        "best_match None",
+        "best_match [None]",
+        "build_path None template",
+        "build_path None value",
+        "loads line text",
+        "iter_documents str",
+        "iter_documents text stream",
+        "normalize api list",
+        "convert_iso_attributes pointer int",
+    ],
+)
+def test_more_wrong_arguments_are_typed_errors(call: Callable[[], Any]) -> None:
+    with pytest.raises(CioSchemasError) as caught:
+        call()
+    assert "(" in str(caught.value) or "must" in str(caught.value)
