@@ -28,7 +28,7 @@ from .jsonio import json_problems
 from .registry import SchemaRegistry, _registry, json_byte_length
 from .request import Request
 
-__all__ = ["iter_errors", "validate", "is_valid", "best_match", "item_schema"]
+__all__ = ["iter_errors", "validate", "is_valid", "best_match", "item_schema", "track_schema"]
 
 _ID_LIMIT = 150
 _ID_PARAMS = ("identifier",)
@@ -52,11 +52,12 @@ def item_schema(api: str, item: Any) -> str | None:
     if not isinstance(kind, str):
         return None
     if kind == "track":
-        return _track_schema(item)
+        return track_schema(item)
     return PIPELINES_CALLS.get(kind)
 
 
-def _track_schema(body: Mapping[str, Any]) -> str:
+def track_schema(body: Mapping[str, Any]) -> str:
+    """The schema name a Pipelines ``/track`` body selects by its ``event`` (a semantic event's, or custom)."""
     event = body.get("event")
     if isinstance(event, str) and event in SEMANTIC_EVENTS:
         return SEMANTIC_EVENTS[event]
@@ -181,7 +182,7 @@ def _body_problems(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Pro
         name = item_schema("track-v2", body)
         yield from _schema_errors(reg, name or route.schema, body)
     elif route.api == "pipelines" and route.operation == "track":
-        yield from _schema_errors(reg, _track_schema(body) if isinstance(body, Mapping) else route.schema, body)
+        yield from _schema_errors(reg, track_schema(body) if isinstance(body, Mapping) else route.schema, body)
     else:
         yield from _schema_errors(reg, route.schema, body)
 

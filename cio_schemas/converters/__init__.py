@@ -20,7 +20,7 @@ from ..conversion import Context, Conversion, ConvertOptions, Node, Target
 from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
 from ..request import Request
 from ..sizes import get_limits
-from ..validation import item_schema, validate
+from ..validation import item_schema, track_schema, validate
 from ._batch import keep_fitting, pack
 
 __all__ = ["convert", "convert_many", "CONVERTERS", "COALESCERS", "Converter", "source_kind", "TARGETS"]
@@ -58,14 +58,16 @@ def source_kind(request: Request) -> str:
     route = request.route
     if route.batch or route.api == "track-v1":
         return route.schema
-    if route.api == "track-v2" or route.operation == "track":
-        name = item_schema(route.api, request.body if route.api == "track-v2" else {"type": "track", **request.body})
-        return name or route.schema
+    if route.api == "track-v2":
+        return item_schema("track-v2", request.body) or route.schema
+    if route.operation == "track" and isinstance(request.body, Mapping):
+        return track_schema(request.body)
     return route.schema
 
 
 def _convert_one(request: Request, kind: str, ctx: Context, pointer: str) -> list[Request]:
     fn = CONVERTERS.get((kind, ctx.target))
+    api = request.route.api
     if fn is None:
         reason = UNSUPPORTED.get((kind, ctx.target)) or UNSUPPORTED.get((kind, "*"))
         raise UnsupportedConversionError(
@@ -75,18 +77,23 @@ def _convert_one(request: Request, kind: str, ctx: Context, pointer: str) -> lis
         )
     body = request.body if isinstance(request.body, Mapping) else {}
     node = ctx.root(body, pointer)
-    if request.route.api in ("pipelines", "track-v2"):
+    if api == "pipelines":
         node.use("type")
-    if request.route.api == "track-v2":
-        node.use("action")
+    elif api == "track-v2":
+        node.use("type", "action")
     return fn(node, request, ctx)
 
 
 def _batch_items(request: Request) -> Iterable[tuple[int, Request, str]]:
-    route = request.route
+    pipelines = request.route.api == "pipelines"
+    templates: dict[str, str] = {}
     for index, item in enumerate(request.body["batch"]):
-        if route.api == "pipelines":
-            sub = Request("POST", route_by_operation("pipelines", item["type"]).template, item)
+        if pipelines:
+            call = item["type"]
+            template = templates.get(call)
+            if template is None:
+                template = templates[call] = route_by_operation("pipelines", call).template
+            sub = Request("POST", template, item)
         else:
             sub = Request("POST", "/api/v2/entity", item)
         yield index, sub, source_kind(sub)
