@@ -177,12 +177,28 @@ def _expand(value: Any, line: int) -> Iterator[Document]:
         yield Document(line, None, value)
 
 
+def _documents_by_line(lines: list[bytes], first: int) -> Iterator[Document]:
+    """Each non-blank line as a document (or its error), numbered from line ``first``."""
+    for offset, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        try:
+            value = loads(raw, line=first + offset)
+        except InvalidJSONError as exc:
+            yield Document(first + offset, None, error=exc)
+            continue
+        yield from _expand(value, first + offset)
+
+
 def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
     """Yield the envelopes of a binary stream holding JSON Lines, one JSON document, or a JSON array.
 
     JSON Lines is read lazily, one line at a time (constant memory). A document
     that spans several lines (pretty-printed JSON) is read whole. A line that
-    holds an array yields each element with its index.
+    holds an array yields each element with its index. When the first two
+    non-blank lines are not JSON on their own and the whole text is not one
+    document either, the text is read as JSON Lines if any other line holds an
+    object or an array: every line is then a document or an error of its own.
     """
     if isinstance(stream, (str, bytes, bytearray)) or not hasattr(stream, "__iter__"):
         raise InvalidArgumentError(
@@ -228,7 +244,13 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
         try:
             value = loads(rest, line=start)
         except InvalidJSONError as exc:
-            yield Document(exc.line or start, None, error=exc)
+            # Not one document: if other lines hold objects or arrays of their own, this is JSON Lines
+            # whose first lines are broken, and every line is read (and every error reported) on its own.
+            lines = list(_documents_by_line(rest.split(b"\n"), start))
+            if any(d.error is None and isinstance(d.value, (dict, list)) for d in lines):
+                yield from lines
+            else:
+                yield Document(exc.line or start, None, error=exc)
             return
         yield from _expand(value, start)
         return

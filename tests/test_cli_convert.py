@@ -158,3 +158,18 @@ def test_size_command() -> None:
     assert not second["ok"] and second["limit"] == 64_000 and second["scope"] == "single"
     code, out, _ = cli("size", "--limits", "pipelines-openapi", "--kb", "1024", stdin=json.dumps(small).encode())
     assert code == 0 and "/ 32768 bytes (single) ok" in out
+
+
+def test_broken_first_lines_do_not_hide_the_valid_lines_after_them(tmp_path: Path) -> None:
+    """Two broken lines first: the rest is still read line by line, with -j 1 as with -j 2."""
+    good = json.dumps({"method": "PUT", "path": "/api/v1/customers/42", "body": {"plan": "pro"}})
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"method": \n{"oops"\n' + good + "\n" + good + "\n")
+    outputs = []
+    for jobs in ("1", "2"):
+        code, out, err = cli("convert", "--to", "pipelines", "-j", jobs, str(path))
+        assert code == 1
+        assert len(out.splitlines()) == 2, (jobs, out, err)
+        assert f"{path}:1:" in err and f"{path}:2:" in err and "2 request(s) refused" in err
+        outputs.append((out, err))
+    assert outputs[0] == outputs[1]

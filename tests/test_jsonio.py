@@ -182,3 +182,19 @@ def test_a_refused_number_after_a_long_string_is_located() -> None:
 
 def test_finite_floats_with_large_exponents_still_read() -> None:
     assert loads("[1e100, 1E+300, 1.5e-400]") == [1e100, 1e300, 0.0]
+
+
+def test_a_pretty_printed_document_with_an_error_is_one_error() -> None:
+    """A multi-line document with a syntax error is reported once, not line by line."""
+    docs = list(iter_documents(io.BytesIO(b'{\n  "a": 1,\n  "b": [1, 2\n}\n')))
+    assert len(docs) == 1 and docs[0].error is not None
+
+
+def test_json_lines_with_broken_first_lines_are_read_line_by_line() -> None:
+    docs = list(iter_documents(io.BytesIO(b'{"a":\n[1,\n{"b": 2}\n\n[{"c": 3}]\n')))
+    assert [(d.line, d.index, d.value, d.error is not None) for d in docs] == [
+        (1, None, None, True),
+        (2, None, None, True),
+        (3, None, {"b": 2}, False),
+        (5, 0, {"c": 3}, False),
+    ]
