@@ -236,10 +236,11 @@ class Node:
 
     def take(self, key: str, default: Any = None) -> Any:
         """The value of ``key`` (``default`` if absent), marking it used."""
-        if key in self.data:
-            self._used.add(key)
-            return self.data[key]
-        return default
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING:
+            return default
+        self._used.add(key)
+        return value
 
     def node(self, key: str) -> Node | None:
         """A child view of ``key`` if it holds an object (the key itself counts as used)."""

@@ -186,7 +186,7 @@ def track_attributes(ctx: Context, attrs: Mapping[str, Any], pointer: str) -> di
         ctx.change(ch.pointer, ch.before, ch.after)
         with suppress(InvalidTimestampError):  # convert_iso_attributes only converts valid ones
             to_track_time(ctx, ch.before, ch.pointer)
-    return dict(new)
+    return new if isinstance(new, dict) else dict(new)  # a new dict already: no second copy
 
 
 def object_type_int(value: Any) -> int | None:

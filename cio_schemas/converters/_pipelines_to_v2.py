@@ -201,8 +201,10 @@ def _event_attributes(ctx: Context, props: Node, kind: str) -> dict[str, Any] | 
         keywords = props.peek("keywords")
         if "keywords" in props and not (isinstance(keywords, list) and all(isinstance(k, str) for k in keywords)):
             props.drop("keywords", "not-allowed", "Track v2 takes page attributes.keywords as a list of strings")
-    data = {**track_attributes(ctx, props.rest(), props.pointer), **kept}
-    data = {key: data[key] for key in props.data if key in data}  # input order
+    data = track_attributes(ctx, props.rest(), props.pointer)
+    if kept:
+        data.update(kept)
+        data = {key: data[key] for key in props.data if key in data}  # input order
     if json_byte_length(data) > _EVENT_DATA_BYTES:
         ctx.lose(props.pointer, props.data, "too-large", f"Track v2 event data is at most {_EVENT_DATA_BYTES} bytes")
         return None
