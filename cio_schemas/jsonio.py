@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from .errors import InvalidArgumentError, InvalidJSONError
 
-__all__ = ["loads", "iter_documents", "Document"]
+__all__ = ["loads", "iter_documents", "Document", "tuples_as_lists"]
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 
@@ -47,9 +47,9 @@ def _parse_float(literal: str) -> float:
 _TOKEN = re.compile(r'"|(?P<constant>NaN|-?Infinity)|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)', re.ASCII)
 _STRING_STOP = re.compile(r'["\\]')
 
-# A float literal only overflows with an exponent of 100 or more, or with 300 digits in a row; text
-# without either is decoded once, without the per-float hook.
-_MAYBE_HUGE = re.compile(r"[eE]\+?0*[1-9]\d\d|(?<!\d)\d{300}", re.ASCII)
+# A float literal only overflows (beyond 1.8e308) with an exponent of 100 or more, or else with over 200
+# integer digits; text with neither is decoded once, without the per-float hook.
+_MAYBE_HUGE = re.compile(r"[eE]\+?0*[1-9]\d\d|(?<!\d)\d{200}", re.ASCII)
 
 
 def _locate(text: str) -> tuple[int, int] | None:
@@ -197,8 +197,10 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
     that spans several lines (pretty-printed JSON) is read whole. A line that
     holds an array yields each element with its index. When the first two
     non-blank lines are not JSON on their own and the whole text is not one
-    document either, the text is read as JSON Lines if any other line holds an
-    object or an array: every line is then a document or an error of its own.
+    document either, the text is read as JSON Lines if any other line is JSON
+    on its own (and the text does not open with a line holding only ``[`` or
+    ``{``, as pretty-printed JSON does): every line is then a document or an
+    error of its own.
     """
     if isinstance(stream, (str, bytes, bytearray)) or not hasattr(stream, "__iter__"):
         raise InvalidArgumentError(
@@ -207,9 +209,10 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             "stream",
             stream,
         )
+    lines_in = iter(stream)  # once: a list of lines must not be read from its start twice
     first_lines: list[tuple[int, bytes]] = []
     lineno = 0
-    for raw in stream:
+    for raw in lines_in:
         if not isinstance(raw, (bytes, bytearray)):
             raise InvalidArgumentError(
                 "iter_documents() takes a binary stream, and this one yields text: open it with 'rb' "
@@ -240,14 +243,17 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
         rest = first_lines[0][1]
         if len(first_lines) == 2:
             rest += b"\n" * (first_lines[1][0] - start - 1) + first_lines[1][1]
-        rest += stream.read()
+        rest += b"".join(lines_in)
         try:
             value = loads(rest, line=start)
         except InvalidJSONError as exc:
-            # Not one document: if other lines hold objects or arrays of their own, this is JSON Lines
-            # whose first lines are broken, and every line is read (and every error reported) on its own.
-            lines = list(_documents_by_line(rest.split(b"\n"), start))
-            if any(d.error is None and isinstance(d.value, (dict, list)) for d in lines):
+            # Not one document. Unless it opens like a pretty-printed one (a line holding only "[" or
+            # "{"), if other lines are JSON of their own this is JSON Lines whose first lines are broken:
+            # every line is then read, and every error reported, on its own (as `convert -j N` does).
+            lines = (
+                [] if first_lines[0][1].strip() in (b"[", b"{") else list(_documents_by_line(rest.split(b"\n"), start))
+            )
+            if any(d.error is None for d in lines):
                 yield from lines
             else:
                 yield Document(exc.line or start, None, error=exc)
@@ -259,7 +265,7 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             yield Document(ln, None, error=error)
         else:
             yield from _expand(value, ln)
-    for raw in stream:
+    for raw in lines_in:
         lineno += 1
         if not raw.strip():
             continue
@@ -344,11 +350,13 @@ def _plain_str(text: str) -> bool:
 def _is_plain(value: Any, max_depth: int) -> bool:
     """Fast yes/no form of :func:`json_problems` (no paths): the common case costs one cheap pass.
 
+    True only for exact ``dict``/``list``/``str``/``int``/``float``/``bool``/``None``;
+    a tuple or a subclass answers False, and the caller's iterative walk decides.
     Recursive, but never deeper than ``max_depth`` (a container that deep, or a
     cycle, answers False at once and the caller's iterative walk explains why).
     """
     kind = type(value)
-    if kind is dict or kind is list or kind is tuple:
+    if kind is dict or kind is list:
         return _plain_container(value, 0, max_depth)
     return _plain_container((value,), -1, max_depth)
 
@@ -368,7 +376,7 @@ def _plain_container(item: Any, depth: int, max_depth: int) -> bool:
         if kind is str:
             if not (sub.isascii() or _plain_str(sub)):
                 return False
-        elif kind is dict or kind is list or kind is tuple:
+        elif kind is dict or kind is list:
             if not _plain_container(sub, depth + 1, max_depth):
                 return False
         elif kind is int:
@@ -380,3 +388,27 @@ def _plain_container(item: Any, depth: int, max_depth: int) -> bool:
         elif kind is not bool and sub is not None:
             return False
     return True
+
+
+def tuples_as_lists(value: Any) -> Any:
+    """``value`` with every tuple in it made a list (copy on write: a value without tuples is returned as it is).
+
+    For plain JSON values (see :func:`json_problems`): code that reads JSON
+    arrays as ``list`` can then take a body built with tuples. Values that are
+    only plain JSON (exact dicts and lists, no tuple) cost one fast pass.
+    """
+    if _is_plain(value, MAX_DEPTH):
+        return value
+    return _as_lists(value)
+
+
+def _as_lists(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_as_lists(v) for v in value]
+    if isinstance(value, list):
+        items = [_as_lists(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        pairs = {k: _as_lists(v) for k, v in value.items()}
+        return value if all(pairs[k] is v for k, v in value.items()) else pairs
+    return value

@@ -76,7 +76,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from .errors import InvalidRequestError, InvalidTimestampError, abridge, pointer_from_parts
+from .errors import InvalidArgumentError, InvalidRequestError, InvalidTimestampError, abridge, pointer_from_parts
 
 __all__ = [
     "Unit",
@@ -483,7 +483,9 @@ def normalize_request_timestamps(
     pointer. A body that is not a JSON object is returned as it is.
     """
     if not isinstance(api, str):
-        raise InvalidRequestError(f"api must be 'track-v1', 'track-v2' or 'pipelines', not {abridge(api)}")
+        raise InvalidArgumentError(
+            f"api must be 'track-v1', 'track-v2' or 'pipelines', not {InvalidArgumentError.describe(api)}", "api", api
+        )
     if api in TRACK_TIMESTAMP_FIELDS:
         fields = TRACK_TIMESTAMP_FIELDS[api]
 
@@ -533,8 +535,11 @@ def convert_iso_attributes(obj: Any, *, base_pointer: str = "") -> tuple[Any, li
     it). A value that is not a mapping is returned as it is.
     """
     if not isinstance(base_pointer, str) or (base_pointer and not base_pointer.startswith("/")):
-        raise InvalidRequestError(
-            f"base_pointer must be a JSON pointer string such as '/traits' (or ''), not {abridge(base_pointer)}"
+        raise InvalidArgumentError(
+            "base_pointer must be a JSON pointer string such as '/traits' (or ''), "
+            f"not {InvalidArgumentError.describe(base_pointer)}",
+            "base_pointer",
+            base_pointer,
         )
     changes: list[TimestampChange] = []
     if not isinstance(obj, Mapping):

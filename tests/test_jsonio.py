@@ -198,3 +198,27 @@ def test_json_lines_with_broken_first_lines_are_read_line_by_line() -> None:
         (3, None, {"b": 2}, False),
         (5, 0, {"c": 3}, False),
     ]
+
+
+@pytest.mark.parametrize("text", ["1" + "0" * 250 + "e60", "[" + "9" * 299 + ".0e10]", "[1" + "0" * 400 + ".5]"])
+def test_overflow_without_a_large_exponent_is_refused(text: str) -> None:
+    with pytest.raises(InvalidJSONError, match="too large for a finite float"):
+        loads(text)
+
+
+def test_a_pretty_printed_array_with_an_error_is_one_error() -> None:
+    """A document that opens with a line holding only "[" is not read as JSON Lines, even if lines parse."""
+    text = b'[\n  {"userId": "u1"},\n  {"userId": "u2"}\n  {"userId": "u3"}\n]\n'
+    docs = list(iter_documents(io.BytesIO(text)))
+    assert [(d.line, d.error is not None) for d in docs] == [(4, True)]
+
+
+def test_a_list_of_lines_is_read_once() -> None:
+    docs = list(iter_documents([b'{"a": 1}\n', b'{"b": 2}\n', b'{"c": 3}\n']))  # type: ignore[arg-type]
+    assert [(d.line, d.value) for d in docs] == [(1, {"a": 1}), (2, {"b": 2}), (3, {"c": 3})]
+    broken = list(iter_documents([b'{"a":\n', b"[1,\n", b'{"b": 2}\n']))  # type: ignore[arg-type]
+    assert [(d.line, d.value, d.error is not None) for d in broken] == [
+        (1, None, True),
+        (2, None, True),
+        (3, {"b": 2}, False),
+    ]

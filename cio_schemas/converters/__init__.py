@@ -18,6 +18,7 @@ from typing import Any
 from ..catalog import route_by_operation
 from ..conversion import Context, Conversion, ConvertOptions, Node, Target
 from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
+from ..jsonio import tuples_as_lists
 from ..request import Request
 from ..sizes import get_limits
 from ..validation import item_schema, track_schema, validate
@@ -153,15 +154,14 @@ def convert(
     ctx = Context(source=request, target=to, options=options)
     if request.route.api == to:
         return ctx.result([request])
-    if request.route.batch:
-        out = _convert_batch(request, ctx)
-    else:
-        out = _convert_one(request, source_kind(request), ctx, "/body")
+    body = tuples_as_lists(request.body)  # converters read arrays as lists
+    work = request if body is request.body else Request(request.method, request.path, body)
+    out = _convert_batch(work, ctx) if work.route.batch else _convert_one(work, source_kind(work), ctx, "/body")
     ctx.finish()
     coalesce = COALESCERS.get(to)
     if coalesce is not None and (not request.route.batch or to == "track-v1"):
         out = coalesce(out, _single_limit(options, to))
-    if not request.route.batch:
+    if not work.route.batch:
         out = keep_fitting(out, ctx, "/body", request.body)
     result = ctx.result(out)
     if strict and result.losses:
