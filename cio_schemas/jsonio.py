@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from .errors import InvalidArgumentError, InvalidJSONError
 
-__all__ = ["loads", "iter_documents", "Document", "tuples_as_lists"]
+__all__ = ["loads", "iter_documents", "Document", "is_plain", "tuples_as_lists"]
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 
@@ -388,6 +388,13 @@ def _plain_container(item: Any, depth: int, max_depth: int) -> bool:
         elif kind is not bool and sub is not None:
             return False
     return True
+
+
+def is_plain(value: Any) -> bool:
+    """True when ``value`` is plain JSON made only of exact ``dict``, ``list``, ``str``, ``int``, ``float``,
+    ``bool`` and ``None`` (one fast pass; False for a tuple or a subclass, which :func:`json_problems`
+    may still accept)."""
+    return _is_plain(value, MAX_DEPTH)
 
 
 def tuples_as_lists(value: Any) -> Any:

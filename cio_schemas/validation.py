@@ -195,16 +195,22 @@ def iter_errors(request: Request) -> Iterator[Problem]:
     """
     if not isinstance(request, Request):
         raise InvalidArgumentError.not_a_request("iter_errors", request)
+    return _problems(request)
+
+
+def _problems(request: Request, plain: bool = False) -> Iterator[Problem]:
+    """:func:`iter_errors` without its argument check; ``plain=True`` when the body is known to be plain JSON."""
     route = request.route
     reg = _registry()
     yield from _path_problems(route, request.params)
-    not_json = [
-        Problem(pointer_from_parts(path), "json", message, value, "json")
-        for path, message, value in json_problems(request.body)
-    ]
-    if not_json:
-        yield from not_json
-        return
+    if not plain:
+        not_json = [
+            Problem(pointer_from_parts(path), "json", message, value, "json")
+            for path, message, value in json_problems(request.body)
+        ]
+        if not_json:
+            yield from not_json
+            return
     yield from _body_problems(reg, route, request.body)
 
 
@@ -212,7 +218,13 @@ def validate(request: Request) -> None:
     """Raise :class:`~cio_schemas.errors.InvalidPayloadError` holding every problem, if any."""
     if not isinstance(request, Request):
         raise InvalidArgumentError.not_a_request("validate", request)
-    problems = list(iter_errors(request))
+    check(request)
+
+
+def check(request: Request, plain: bool = False) -> None:
+    """:func:`validate` for a caller that has checked its argument, and with ``plain=True`` its body too
+    (:func:`~cio_schemas.jsonio.is_plain`): the plain-JSON pass is then not made twice."""
+    problems = list(_problems(request, plain))
     if problems:
         raise InvalidPayloadError(problems, route=f"{request.method} {request.path}")
 

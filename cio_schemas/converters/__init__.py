@@ -18,10 +18,10 @@ from typing import Any
 from ..catalog import route_by_operation
 from ..conversion import Context, Conversion, ConvertOptions, Node, Target
 from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
-from ..jsonio import tuples_as_lists
+from ..jsonio import is_plain, tuples_as_lists
 from ..request import Request
 from ..sizes import get_limits
-from ..validation import item_schema, track_schema, validate
+from ..validation import check, item_schema, track_schema
 from ._batch import keep_fitting, pack
 
 __all__ = ["convert", "convert_many", "CONVERTERS", "COALESCERS", "Converter", "source_kind", "TARGETS"]
@@ -150,11 +150,12 @@ def convert(
             f"{request.method} {request.path}", str(to), f"unknown target; use one of {', '.join(TARGETS)}"
         )
     options = ConvertOptions.resolve(options, **option_values)
-    validate(request)
+    plain = is_plain(request.body)  # one pass, shared by validation and the tuple check below
+    check(request, plain)
     ctx = Context(source=request, target=to, options=options)
     if request.route.api == to:
         return ctx.result([request])
-    body = tuples_as_lists(request.body)  # converters read arrays as lists
+    body = request.body if plain else tuples_as_lists(request.body)  # converters read arrays as lists
     work = request if body is request.body else Request(request.method, request.path, body)
     out = _convert_batch(work, ctx) if work.route.batch else _convert_one(work, source_kind(work), ctx, "/body")
     ctx.finish()
