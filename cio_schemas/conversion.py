@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from .errors import InvalidArgumentError, UnsupportedConversionError, abridge, pointer_from_parts
 from .request import Request
-from .sizes import LIMIT_PROFILES, Limits
+from .sizes import LIMIT_PROFILES, Limits, valid_kb
 
 __all__ = [
     "Loss",
@@ -120,7 +120,7 @@ class ConvertOptions:
             self._reject("convert_iso_attributes", self.convert_iso_attributes, "True or False")
         if not isinstance(self.limits, Limits) and not (isinstance(self.limits, str) and self.limits in LIMIT_PROFILES):
             self._reject("limits", self.limits, "a Limits value or one of " + ", ".join(map(repr, LIMIT_PROFILES)))
-        if type(self.kb) is not int or self.kb not in (1000, 1024):
+        if not valid_kb(self.kb):
             self._reject("kb", self.kb, "1000 or 1024")
 
     @staticmethod

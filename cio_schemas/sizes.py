@@ -218,7 +218,7 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise InvalidRequestError(f"Limits.{name} must be a positive number of bytes, not {_show(value)}")
-        if type(self.kb) is not int or self.kb not in (1000, 1024):
+        if not valid_kb(self.kb):
             raise InvalidRequestError(f"Limits.kb must be 1000 or 1024, not {_show(self.kb)}")
 
     @classmethod
@@ -253,8 +253,13 @@ class Limits:
         return self._pick(api, self.track_item, self.pipelines_item)
 
 
+def valid_kb(kb: object) -> bool:
+    """A kilobyte cio-schemas knows: the int 1000 or 1024 (not ``True``, not ``1024.0``)."""
+    return type(kb) is int and kb in (1000, 1024)
+
+
 def _check_kb(kb: int) -> None:
-    if type(kb) is not int or kb not in (1000, 1024):
+    if not valid_kb(kb):
         raise InvalidRequestError(f"kb must be 1000 or 1024, not {_show(kb)}")
 
 
