@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from .errors import InvalidArgumentError, UnsupportedConversionError, abridge, pointer_from_parts
 from .request import Request
-from .sizes import LIMIT_PROFILES, Limits, valid_kb
+from .sizes import LIMIT_PROFILES, Limits, get_limits, valid_kb
 
 __all__ = [
     "Loss",
@@ -282,6 +282,11 @@ class Context:
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _nodes: list[Node] = field(default_factory=list)
+    #: The size limits the options name, resolved once for the whole conversion.
+    limits: Limits = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.limits = get_limits(self.options.limits, kb=self.options.kb)
 
     def root(self, body: Mapping[str, Any], pointer: str = "/body") -> Node:
         """A view of a body (or batch item) at ``pointer``."""

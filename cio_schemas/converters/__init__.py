@@ -116,11 +116,6 @@ def _convert_batch(request: Request, ctx: Context) -> list[Request]:
     return pack(request, envelope, converted, ctx)
 
 
-def _single_limit(options: ConvertOptions, target: str) -> int:
-    """The target's limit for one request that is not a batch (merged requests must stay under it)."""
-    return get_limits(options.limits, kb=options.kb).single(target)
-
-
 def convert(
     request: Request,
     to: Target | str,
@@ -161,7 +156,7 @@ def convert(
     ctx.finish()
     coalesce = COALESCERS.get(to)
     if coalesce is not None and (not request.route.batch or to == "track-v1"):
-        out = coalesce(out, _single_limit(options, to))
+        out = coalesce(out, ctx.limits.single(to))
     if not work.route.batch:
         out = keep_fitting(out, ctx, "/body", request.body)
     result = ctx.result(out)
@@ -201,7 +196,7 @@ def convert_many(
     coalesce = COALESCERS.get(str(to))
     if coalesce is None:
         return results
-    limit = _single_limit(resolved, str(to))
+    limit = get_limits(resolved.limits, kb=resolved.kb).single(str(to))  # merged requests stay under it
     merged: list[Conversion] = []
     pending: list[Request] = []
     for res in results:

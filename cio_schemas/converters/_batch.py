@@ -7,7 +7,7 @@ from typing import Any
 from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
-from ..sizes import get_limits, split_batch
+from ..sizes import split_batch
 
 __all__ = ["pack", "keep_fitting"]
 
@@ -19,11 +19,10 @@ def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any
     at ``pointer`` it came from): the API would refuse it, so it is not passed
     off as a result. Batches are packed under their limits by :func:`pack`.
     """
-    limits = get_limits(ctx.options.limits, kb=ctx.options.kb)
     kept: list[Request] = []
     for r in requests:
         if r.body is not None and not r.route.batch:
-            limit = limits.single(r.route.api)
+            limit = ctx.limits.single(r.route.api)
             size = json_byte_length(r.body)
             if size > limit:
                 ctx.lose(
@@ -41,8 +40,7 @@ def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any
 def _flush(items: list[tuple[int, Any]], api: str, path: str, ctx: Context, out: list[Request]) -> None:
     if not items:
         return
-    limits = get_limits(ctx.options.limits, kb=ctx.options.kb)
-    split = split_batch([body for _, body in items], api, limits)
+    split = split_batch([body for _, body in items], api, ctx.limits)
     for rejected in split.rejected:
         source_index = items[rejected.index][0]
         ctx.lose(f"/body/batch/{source_index}", ctx.source.body["batch"][source_index], "too-large", rejected.reason)
