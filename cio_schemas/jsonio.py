@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -177,8 +177,8 @@ def _expand(value: Any, line: int) -> Iterator[Document]:
         yield Document(line, None, value)
 
 
-def _documents_by_line(lines: list[bytes], first: int) -> Iterator[Document]:
-    """Each non-blank line as a document (or its error), numbered from line ``first``."""
+def _documents_by_line(lines: Iterable[bytes], first: int) -> Iterator[Document]:
+    """Each non-blank line as a document (or its error), numbered from line ``first`` (read lazily)."""
     for offset, raw in enumerate(lines):
         if not raw.strip():
             continue
@@ -265,16 +265,7 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             yield Document(ln, None, error=error)
         else:
             yield from _expand(value, ln)
-    for raw in lines_in:
-        lineno += 1
-        if not raw.strip():
-            continue
-        try:
-            value = loads(raw, line=lineno)
-        except InvalidJSONError as exc:
-            yield Document(lineno, None, error=exc)
-            continue
-        yield from _expand(value, lineno)
+    yield from _documents_by_line(lines_in, lineno + 1)
 
 
 #: How deep a body may nest (objects and arrays). Customer.io payloads are shallow;
