@@ -36,3 +36,14 @@ def load_cases(folder: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for i, case in enumerate(cases):
             rel = path.relative_to(root).with_suffix("")
             yield f"{rel}[{i}] {case.get('description', '')}"[:120], case
+
+
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every location in a JSON value, as a tuple of keys and indexes (``()`` is the value itself)."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from json_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from json_paths(item, (*prefix, index))

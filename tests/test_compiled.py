@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import json_paths
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,20 +155,10 @@ odd_values = json_values | json_values.map(_exotic)
 
 
 # -- mutations -------------------------------------------------------------------------------------------------------
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(value, dict):
-        for key, sub in value.items():
-            yield from _paths(sub, (*prefix, key))
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            yield from _paths(sub, (*prefix, i))
-
-
 def _mutate(data: st.DataObject, value: Any) -> Any:
     """``value`` with one change somewhere inside it (a copy: ``value`` is not modified)."""
     value = copy.deepcopy(value)
-    path = data.draw(st.sampled_from(list(_paths(value))), label="path")
+    path = data.draw(st.sampled_from(list(json_paths(value))), label="path")
     parent: Any = None
     node = value
     for step in path:

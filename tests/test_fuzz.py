@@ -30,12 +30,13 @@ import subprocess
 import sys
 import textwrap
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
 import pytest
+from conftest import json_paths
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -375,7 +376,7 @@ def test_python_objects_inside_valid_requests(api: str, data: st.DataObject) -> 
     """A valid request with one value replaced by something that is not JSON."""
     request = data.draw(cio.requests(api=api), label="request")
     body = copy.deepcopy(request.body)
-    paths = [p for p in _paths(body) if p]
+    paths = [p for p in json_paths(body) if p]
     if not paths:
         body = materialise(data.draw(python_values, label="body"))
     else:
@@ -385,17 +386,6 @@ def test_python_objects_inside_valid_requests(api: str, data: st.DataObject) -> 
 
 
 # -- mutations of valid requests -------------------------------------------------------------------------------------
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every location in a JSON value (``()`` is the value itself)."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*prefix, index))
-
-
 def _get(value: Any, path: tuple[Any, ...]) -> Any:
     """The value at ``path``."""
     for part in path:
@@ -418,7 +408,7 @@ def test_mutated_valid_requests(api: str, data: st.DataObject) -> None:
     request = data.draw(cio.requests(api=api), label="request")
     body = copy.deepcopy(request.body)
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
-        paths = list(_paths(body))
+        paths = list(json_paths(body))
         path = data.draw(st.sampled_from(paths), label="path")
         kind = data.draw(st.sampled_from(["delete", "retype", "transplant", "add"]), label="kind")
         if kind == "delete" and path:
@@ -438,7 +428,7 @@ def test_mutated_valid_requests(api: str, data: st.DataObject) -> None:
             )
         else:
             other = data.draw(cio.requests(), label="other request").body
-            new = copy.deepcopy(_get(other, data.draw(st.sampled_from(list(_paths(other))), label="other path")))
+            new = copy.deepcopy(_get(other, data.draw(st.sampled_from(list(json_paths(other))), label="other path")))
         if path:
             _put(body, path, new)
         else:
