@@ -145,6 +145,63 @@ def _load_fast_engine() -> Any:
     return jsonschema_rs
 
 
+#: A date-time that :func:`_is_datetime` accepts without its calendar check (day 01-28 exists in every
+#: month), as a ``pattern`` ``jsonschema-rs`` matches natively; anything else goes to the callback.
+_DATETIME_NO_CALENDAR = (
+    r"^(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(?:0[1-9]|1[0-2])"
+    r"-(?:0[1-9]|1[0-9]|2[0-8])[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
+
+def _native_first(node: Any) -> Any:
+    """A copy of a bundled schema whose checks ``jsonschema-rs`` can mostly do without calling back into Python.
+
+    Each rewrite keeps the verdict, by putting a native check that can only pass
+    where the Python one passes in front of it (``anyOf`` stops at the first
+    branch that holds): ``format: email`` is ``"@" in`` the string, i.e.
+    ``pattern: "@"``; a ``date-time`` whose day is 01-28 needs no calendar; a
+    string of at most ``limit // 4`` characters cannot exceed ``maxBytes: limit``
+    (UTF-8 takes at most 4 bytes per character). Other formats are dropped: only
+    these two are asserted, by every engine.
+    """
+    if isinstance(node, list):
+        return [_native_first(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: v if k in ("const", "enum") else _native_first(v) for k, v in node.items()}
+    guards: list[Any] = []
+    form = out.get("format")
+    if isinstance(form, str):
+        del out["format"]  # a format cio-schemas does not check is an annotation, as it is to jsonschema
+        if form == "email":
+            guards.append({"pattern": "@"})
+        elif form == "date-time":
+            guards.append({"anyOf": [{"pattern": _DATETIME_NO_CALENDAR}, {"format": "date-time"}]})
+    limit = out.get("maxBytes")
+    if type(limit) is int:
+        del out["maxBytes"]
+        guards.append({"anyOf": [{"type": "string", "maxLength": limit // 4}, {"maxBytes": limit}]})
+    if guards:
+        out["allOf"] = [*out.get("allOf", ()), *guards]
+    return out
+
+
+def _rust_validator(engine: Any, schema: Any, formats: Mapping[str, Callable[[Any], bool]] | None = None) -> Any:
+    """A ``jsonschema-rs`` validator for a bundled schema, with cio-schemas' ``maxBytes`` and format checks.
+
+    ``engine`` is the ``jsonschema_rs`` module; ``formats`` replaces the format
+    checks (by default :func:`_is_datetime` and :func:`_is_email`).
+    """
+    return engine.validator_for(
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", **_native_first(schema)},
+        keywords={"maxBytes": _FastMaxBytes},
+        formats=formats if formats is not None else {"date-time": _is_datetime, "email": _is_email},
+        validate_formats=True,
+        offline=True,
+    )
+
+
 class _FastMaxBytes:
     """``maxBytes`` for the Rust-backed engine (same measure as :func:`json_byte_length`)."""
 
@@ -251,17 +308,7 @@ class SchemaRegistry:
             return self._compiled_validator(key, name, pointer, shallow)
         found = self._fast.get(key)
         if found is None:
-            schema = {
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                **self._verdict_schema(name, pointer, shallow),
-            }
-            fast = self._engine.validator_for(
-                schema,
-                keywords={"maxBytes": _FastMaxBytes},
-                formats={"date-time": _is_datetime, "email": _is_email},
-                validate_formats=True,
-                offline=True,
-            )
+            fast = _rust_validator(self._engine, self._verdict_schema(name, pointer, shallow, annotations=False))
             if shallow:
                 found = _FastValidator(fast, lambda: self.shallow_validator(name, shallow))
             else:

@@ -148,6 +148,10 @@ def test_wheel_smoke_script_runs_the_cli_of_its_own_interpreter(tmp_path: Path, 
         python = str(tmp_path / "bin" / "python")
         os.symlink(sys.executable, python)
     env = {**os.environ, "PATH": f"{decoy}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if not beside_python:
+        # Outside its virtualenv's bin the interpreter no longer reads the virtualenv's pyvenv.cfg:
+        # hand it this interpreter's import path, so that it finds cio_schemas as installed here.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
     done = subprocess.run(
         [python, str(ROOT / "tests" / "smoke_wheel.py"), str(repo)],
         cwd=tmp_path,

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from conftest import load_cases
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cio_schemas import Request, get_schema, schema_names
 from cio_schemas._compiled import CompiledValidator, Compiler
@@ -103,3 +105,100 @@ def test_the_cases_include_invalid_verdicts() -> None:
         for name, instance, mode in _dispatch(Request.from_json(case["request"]))
     }
     assert verdicts == {True, False}
+
+
+# -- the Rust engine checks natively what it can, calling back into Python only for the rest -------------------------
+
+
+def _rust(schema: Any, formats: dict[str, Any] | None = None) -> Any:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    from cio_schemas.registry import FORMAT_CHECKER, CioValidator, _FastValidator, _rust_validator
+
+    wrapped = schema if isinstance(schema, dict) else {"allOf": [schema]}
+    return _FastValidator(
+        _rust_validator(jsonschema_rs, wrapped, formats), lambda: CioValidator(schema, format_checker=FORMAT_CHECKER)
+    )
+
+
+def _table() -> list[Any]:
+    """The compiled engine's table of subtle cases, for the values validation lets reach an engine (JSON values:
+    a ``Decimal`` or ``bytes`` is refused before any schema is consulted)."""
+    from test_compiled import TABLE
+
+    from cio_schemas.jsonio import json_problems
+
+    return [pytest.param(*t[1:], id=t[0]) for t in TABLE if not list(json_problems(t[2]))]
+
+
+@pytest.mark.parametrize(("schema", "instance", "expected"), _table())
+def test_rust_verdicts_on_subtle_semantics(schema: Any, instance: Any, expected: bool) -> None:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    try:
+        jsonschema_rs.validator_for(schema)
+    except jsonschema_rs.ValidationError:
+        pytest.skip("a schema jsonschema-rs refuses (none is shipped: every shipped schema is built in the suite)")
+    assert _rust(schema).is_valid(instance) is expected
+    assert _rust({"properties": {"x": schema}}).is_valid({"x": instance}) is expected
+
+
+DATE_TIMES = [
+    ("2024-04-26T13:42:19.123Z", True),
+    ("2024-02-28t23:59:59+14:00", True),
+    ("2024-02-29T00:00:00Z", True),
+    ("2023-02-29T00:00:00Z", False),
+    ("2024-04-31T00:00:00Z", False),
+    ("2024-04-30T00:00:00z", True),
+    ("0000-01-01T00:00:00Z", False),
+    ("0001-01-01T00:00:00Z", True),
+    ("2024-01-01T00:00:00Z\n", False),
+    ("2024-01-01T00:00:00", False),
+    ("2024-01-01 00:00:00Z", False),
+    ("2024-01-01T24:00:00Z", False),
+    ("2024-01-01T00:00:00.Z", False),
+    ("２０２４-01-01T00:00:00Z", False),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DATE_TIMES)
+def test_rust_date_time_verdicts(text: str, expected: bool) -> None:
+    from cio_schemas.registry import _is_datetime
+
+    assert _is_datetime(text) is expected
+    assert _rust({"type": "string", "format": "date-time"}).is_valid(text) is expected
+
+
+def test_rust_calls_back_only_where_the_native_check_cannot_decide() -> None:
+    from cio_schemas.registry import _is_datetime, _is_email
+
+    calls: list[str] = []
+
+    def counted(check: Any) -> Any:
+        def run(value: Any) -> bool:
+            calls.append(value)
+            return bool(check(value))
+
+        return run
+
+    formats = {"date-time": counted(_is_datetime), "email": counted(_is_email)}
+    schema = {"properties": {"t": {"format": "date-time"}, "e": {"format": "email"}, "s": {"maxBytes": 8}}}
+    validator = _rust(schema, formats)
+    assert validator.is_valid({"t": "2024-04-26T13:42:19.123Z", "e": "a@b", "s": "ab"})
+    assert not validator.is_valid({"e": "nobody"})
+    assert calls == []  # decided natively
+    assert not validator.is_valid({"t": "2023-02-29T00:00:00Z"})
+    assert validator.is_valid({"t": "2024-02-29T00:00:00Z"})
+    assert calls == ["2023-02-29T00:00:00Z", "2024-02-29T00:00:00Z"]  # the calendar needs Python
+    assert not validator.is_valid({"s": "ééééé"})  # 5 characters, 10 bytes: measured
+    assert validator.is_valid({"s": "éééé"})
+
+
+@given(
+    st.from_regex(
+        r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{0,3})?([Zz]|[+-][0-9]{2}:[0-9]{2})?\Z"
+    )
+    | st.text(alphabet="0123456789-:TZz+.\n ", max_size=30)
+)
+def test_rust_date_time_verdicts_agree_on_generated_strings(text: str) -> None:
+    from cio_schemas.registry import _is_datetime
+
+    assert _rust({"format": "date-time"}).is_valid(text) is _is_datetime(text)
