@@ -201,6 +201,7 @@ class Conversion:
 
 
 _MISSING: Any = object()
+_new = object.__new__
 
 
 class Node:
@@ -294,11 +295,17 @@ class Context:
 
     def lose(self, pointer: str, value: Any, reason: str, message: str) -> None:
         """Record one loss."""
-        self.losses.append(Loss(pointer, value, reason, message))
+        # Equal to Loss(pointer, value, reason, message), without the frozen dataclass's per-field
+        # object.__setattr__ calls: a batch conversion records several losses per item.
+        loss = _new(Loss)
+        loss.__dict__.update(pointer=pointer, value=value, reason=reason, message=message)
+        self.losses.append(loss)
 
     def change(self, pointer: str, before: Any, after: Any, reason: str = "timestamp") -> None:
         """Record one value carried in another form."""
-        self.changes.append(Change(pointer, before, after, reason))
+        change = _new(Change)
+        change.__dict__.update(pointer=pointer, before=before, after=after, reason=reason)
+        self.changes.append(change)
 
     def note(self, text: str) -> None:
         """Record a warning about what the output will do."""

@@ -143,6 +143,18 @@ class Request:
             path += "?" + parts.query
         return cls(method, path, body)
 
+    @classmethod
+    def _for_route(cls, route: Route, body: Any) -> Request:
+        """A request to a route without path parameters, built without checking or matching its path.
+
+        Internal: batch items and converter outputs, whose routes are known,
+        pay for neither (a batch makes several per item). Equal to
+        ``Request(route.method, route.template, body)``.
+        """
+        out = object.__new__(cls)
+        out.__dict__.update(method=route.method, path=route.template, body=body, _match=(route, {}))
+        return out
+
     # -- derived ------------------------------------------------------------------------
     @property
     def _resolved(self) -> tuple[Route, dict[str, str]]:

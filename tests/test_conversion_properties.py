@@ -41,3 +41,20 @@ def test_conversion_properties(envelope: dict[str, Any], target: str) -> None:
         problems = [str(p) for p in iter_errors(out)]
         assert problems == [], (out.to_json(), problems)
     assert unaccounted(request, result) == []
+
+
+def test_recorded_losses_and_changes_are_the_frozen_values_their_constructors_build() -> None:
+    import dataclasses
+
+    from cio_schemas.conversion import Change, Context, Loss
+
+    ctx = Context(source=Request("POST", "/v1/track", {"event": "x", "userId": "u"}), target="track-v2")
+    ctx.lose("/body/a", {"b": [1]}, "no-home", "why")
+    ctx.change("/body/t", "2024-01-01T00:00:00Z", 1704067200)
+    loss, change = ctx.losses[0], ctx.changes[0]
+    assert loss == Loss("/body/a", {"b": [1]}, "no-home", "why") and type(loss) is Loss
+    assert change == Change("/body/t", "2024-01-01T00:00:00Z", 1704067200, "timestamp") and type(change) is Change
+    assert repr(loss) == repr(Loss("/body/a", {"b": [1]}, "no-home", "why"))
+    assert dataclasses.asdict(change) == change.to_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loss.reason = "other"  # type: ignore[misc]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cio_schemas import Request, UnknownRouteError, build_path
-from cio_schemas.catalog import ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS, match_route, route_by_operation
+from cio_schemas.catalog import ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS, Route, match_route, route_by_operation
 from cio_schemas.errors import InvalidRequestError
 
 
@@ -164,3 +164,13 @@ def test_a_malformed_percent_escape_in_a_path_is_refused(path: str) -> None:
     assert Request("PUT", build_path("/api/v1/customers/{identifier}", identifier="100%ZZ")).params == {
         "identifier": "100%ZZ"
     }
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if not r.params], ids=lambda r: r.name)
+def test_a_request_built_for_a_known_route_is_the_request_its_path_gives(route: Route) -> None:
+    body = {"a": [1]}
+    built = Request._for_route(route, body)
+    plain = Request(route.method, route.template, body)
+    assert built == plain and hash(built) == hash(plain)
+    assert (built.route, built.params, built.body) == (plain.route, plain.params, body)
+    assert built.body is body

@@ -87,16 +87,13 @@ def _convert_one(request: Request, kind: str, ctx: Context, pointer: str) -> lis
 
 def _batch_items(request: Request) -> Iterable[tuple[int, Request, str]]:
     pipelines = request.route.api == "pipelines"
-    templates: dict[str, str] = {}
+    entity = route_by_operation("track-v2", "entity")
     for index, item in enumerate(request.body["batch"]):
         if pipelines:
-            call = item["type"]
-            template = templates.get(call)
-            if template is None:
-                template = templates[call] = route_by_operation("pipelines", call).template
-            sub = Request("POST", template, item)
+            route = route_by_operation("pipelines", item["type"])
+            sub = Request._for_route(route, item)
         else:
-            sub = Request("POST", "/api/v2/entity", item)
+            sub = Request._for_route(entity, item)
         yield index, sub, source_kind(sub)
 
 

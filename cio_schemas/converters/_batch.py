@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
@@ -37,14 +38,15 @@ def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any
     return kept
 
 
-def _flush(items: list[tuple[int, Any]], api: str, path: str, ctx: Context, out: list[Request]) -> None:
+def _flush(items: list[tuple[int, Any]], api: str, ctx: Context, out: list[Request]) -> None:
     if not items:
         return
     split = split_batch([body for _, body in items], api, ctx.limits)
     for rejected in split.rejected:
         source_index = items[rejected.index][0]
         ctx.lose(f"/body/batch/{source_index}", ctx.source.body["batch"][source_index], "too-large", rejected.reason)
-    out.extend(Request("POST", path, batch) for batch in split.batches)
+    route = route_by_operation(api, "batch")
+    out.extend(Request._for_route(route, batch) for batch in split.batches)
     items.clear()
 
 
@@ -79,15 +81,15 @@ def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Reque
                     pending.extend((index, item) for item in r.body["batch"])
                 else:
                     pending.append((index, r.body))
-        _flush(pending, "track-v2", "/api/v2/batch", ctx, out)
+        _flush(pending, "track-v2", ctx, out)
         return out
     for index, reqs in converted:
         for r in reqs:
             item = _pipelines_item(r)
             if item is None:
-                _flush(pending, "pipelines", "/v1/batch", ctx, out)
+                _flush(pending, "pipelines", ctx, out)
                 out.extend(keep_fitting([r], ctx, f"/body/batch/{index}", batch[index]))
             else:
                 pending.append((index, item))
-    _flush(pending, "pipelines", "/v1/batch", ctx, out)
+    _flush(pending, "pipelines", ctx, out)
     return out

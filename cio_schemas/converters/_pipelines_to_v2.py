@@ -58,7 +58,7 @@ from ._common import (
 
 __all__ = ["coalesce"]
 
-_ENTITY = route_by_operation("track-v2", "entity").template
+_ENTITY = route_by_operation("track-v2", "entity")
 _NAME_BYTES = 150
 _VALUE_BYTES = 1000
 _MAX_ATTRIBUTES = 300
@@ -83,7 +83,7 @@ _STRUCTURED_ATTRIBUTES = ("cio_subscription_preferences",)
 # -- helpers -------------------------------------------------------------------------------
 def _v2(type_: str, action: str, **fields: Any) -> Request:
     """A Track v2 ``/api/v2/entity`` request."""
-    return Request("POST", _ENTITY, {"type": type_, "action": action, **fields})
+    return Request._for_route(_ENTITY, {"type": type_, "action": action, **fields})
 
 
 def _present(value: Any) -> bool:
@@ -534,7 +534,7 @@ def report_content_event(node: Node, request: Request, ctx: Context) -> list[Req
 def _operation(request: Request) -> tuple[str, str] | None:
     """``(type, action)`` of a Track v2 entity request, None for anything else."""
     body = request.body
-    if request.method != "POST" or request.path != _ENTITY or not isinstance(body, Mapping):
+    if request.method != "POST" or request.path != _ENTITY.template or not isinstance(body, Mapping):
         return None
     kind, action = body.get("type"), body.get("action")
     if not isinstance(kind, str) or not isinstance(action, str):

@@ -59,7 +59,7 @@ _PAGE_STRING_PROPERTIES = ("category", "referrer", "path", "search", "title")
 # -- helpers -------------------------------------------------------------------------------
 def _call(call: str, body: dict[str, Any]) -> Request:
     """A Pipelines call to ``/v1/<call>``."""
-    return Request("POST", route_by_operation("pipelines", call).template, body)
+    return Request._for_route(route_by_operation("pipelines", call), body)
 
 
 def _semantic(event: str, user_id: str | None, **fields: Any) -> Request:

@@ -47,7 +47,7 @@ __all__: list[str] = []
 
 _ID_BYTES = 150
 _MAX_ATTRIBUTES = 300
-_ENTITY = route_by_operation("track-v2", "entity").template
+_ENTITY = route_by_operation("track-v2", "entity")
 
 _ARTICLE = {"id": "an id", "email": "an email", "cio_id": "a cio_id"}
 
@@ -64,7 +64,7 @@ _V2_PAGE_STRING_KEYS = ("path", "referrer", "search", "title", "url")
 # -- helpers -------------------------------------------------------------------------------
 def _v2(type_: str, action: str, **fields: Any) -> Request:
     """A Track v2 ``/api/v2/entity`` request."""
-    return Request("POST", _ENTITY, {"type": type_, "action": action, **fields})
+    return Request._for_route(_ENTITY, {"type": type_, "action": action, **fields})
 
 
 def _identifiers(request: Request, ctx: Context) -> dict[str, str]:

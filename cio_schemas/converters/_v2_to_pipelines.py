@@ -86,7 +86,7 @@ _NO_PERSON = (
 # -- helpers -------------------------------------------------------------------------------
 def _call(call: str, body: dict[str, Any]) -> Request:
     """A Pipelines call to ``/v1/<call>``."""
-    return Request("POST", route_by_operation("pipelines", call).template, body)
+    return Request._for_route(route_by_operation("pipelines", call), body)
 
 
 def _semantic(event: str, who: Mapping[str, Any], **fields: Any) -> Request:
