@@ -154,6 +154,10 @@ _DATETIME_NO_CALENDAR = (
 )
 
 
+#: Keywords whose value maps names (property names, definition names) to schemas.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas", "$defs", "definitions"})
+
+
 def _native_first(node: Any) -> Any:
     """A copy of a bundled schema whose checks ``jsonschema-rs`` can mostly do without calling back into Python.
 
@@ -169,7 +173,14 @@ def _native_first(node: Any) -> Any:
         return [_native_first(v) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {k: v if k in ("const", "enum") else _native_first(v) for k, v in node.items()}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("const", "enum"):  # values, not schemas
+            out[key] = value
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):  # names (any word, "enum" too) → schemas
+            out[key] = {name: _native_first(sub) for name, sub in value.items()}
+        else:
+            out[key] = _native_first(value)
     guards: list[Any] = []
     form = out.get("format")
     if isinstance(form, str):
@@ -179,7 +190,7 @@ def _native_first(node: Any) -> Any:
         elif form == "date-time":
             guards.append({"anyOf": [{"pattern": _DATETIME_NO_CALENDAR}, {"format": "date-time"}]})
     limit = out.get("maxBytes")
-    if type(limit) is int:
+    if type(limit) is int and limit >= 0:
         del out["maxBytes"]
         guards.append({"anyOf": [{"type": "string", "maxLength": limit // 4}, {"maxBytes": limit}]})
     if guards:
