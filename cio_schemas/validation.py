@@ -64,6 +64,8 @@ def track_schema(body: Mapping[str, Any]) -> str:
     return "pipelines/track_event"
 
 
+_MISSING: Any = object()
+
 #: The longest problem message: jsonschema writes the whole offending value into its messages.
 _MESSAGE_LIMIT = 200
 
@@ -137,8 +139,15 @@ def _items(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:
     yield from _envelope(reg, route, body)
     if not isinstance(items, (list, tuple)):
         return
+    verdicts: dict[str, Any] = {}  # schema name → its fast validator (or None), looked up once per batch
     for index, item in enumerate(items):
         name = item_schema(route.api, item)
+        if name is not None:
+            fast = verdicts.get(name, _MISSING)
+            if fast is _MISSING:
+                fast = verdicts[name] = reg.fast_validator(name)
+            if fast is not None and fast.is_valid(item):
+                continue  # the common case, without a generator per item
         prefix: tuple[str | int, ...] = ("batch", index)
         if name is None:
             # The dispatching subschema explains what is missing or unknown.

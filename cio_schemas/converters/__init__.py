@@ -145,16 +145,17 @@ def convert(
     plain = is_plain(request.body)  # one pass, shared by validation and the tuple check below
     check(request, plain)
     ctx = Context(source=request, target=to, options=options)
-    if request.route.api == to:
+    route = request.route
+    if route.api == to:
         return ctx.result([request])
     body = request.body if plain else tuples_as_lists(request.body)  # converters read arrays as lists
     work = request if body is request.body else Request(request.method, request.path, body)
-    out = _convert_batch(work, ctx) if work.route.batch else _convert_one(work, source_kind(work), ctx, "/body")
+    out = _convert_batch(work, ctx) if route.batch else _convert_one(work, source_kind(work), ctx, "/body")
     ctx.finish()
     coalesce = COALESCERS.get(to)
-    if coalesce is not None and (not request.route.batch or to == "track-v1"):
+    if coalesce is not None and (not route.batch or to == "track-v1"):
         out = coalesce(out, ctx.limits.single(to))
-    if not work.route.batch:
+    if not route.batch:
         out = keep_fitting(out, ctx, "/body", request.body)
     result = ctx.result(out)
     if strict and result.losses:
