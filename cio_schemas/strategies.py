@@ -1,10 +1,7 @@
 """Hypothesis strategies that generate valid Customer.io requests, driven by the shipped schemas.
 
-Install the optional dependency first::
-
-    pip install cio-schemas[hypothesis]
-
-Then use the strategies in your own property-based tests::
+Hypothesis is installed with cio-schemas (and imported only when this module is).
+Use the strategies in your own property-based tests::
 
     from hypothesis import given
     from cio_schemas import strategies as cio

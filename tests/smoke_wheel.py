@@ -34,4 +34,12 @@ run = subprocess.run([*cli, "validate", *examples], capture_output=True, text=Tr
 assert run.returncode == 0, run.stdout + run.stderr
 
 assert is_valid(Request("POST", "/v1/identify", {"userId": "42", "traits": {"email": "a@example.com"}}))
+
+# hypothesis comes with the wheel: the strategies work in a fresh install.
+from hypothesis import find  # noqa: E402
+
+from cio_schemas import strategies  # noqa: E402
+
+generated = find(strategies.requests(api="track-v2"), lambda r: True)
+assert is_valid(generated), generated
 print(f"{len(shipped)} schemas shipped; {len(examples)} example files valid")

@@ -148,3 +148,19 @@ def test_assert_converts_failures() -> None:
         )
     with pytest.raises(AssertionError, match="not a request"):
         assert_converts({"path": "/v1/identify"}, "track-v1")
+
+
+def test_the_library_at_work_never_imports_hypothesis() -> None:
+    """hypothesis is a dependency for cio_schemas.strategies only: validating and converting do not load it."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from cio_schemas import Request, convert, validate
+        request = Request("POST", "/v1/identify", {"userId": "42", "traits": {"email": "a@example.com"}})
+        validate(request)
+        convert(request, "track-v2")
+        print("hypothesis" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
