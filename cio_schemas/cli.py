@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -66,21 +67,58 @@ def _open(name: str, stdin: IO[bytes]) -> IO[bytes]:
         raise _Usage(f"cannot read {name}: {exc.strerror or exc}") from None
 
 
-def read_envelopes(files: Sequence[str], stdin: IO[bytes]) -> Iterator[Envelope]:
-    """Yield every envelope of every file, lazily; bad JSON becomes an error entry."""
-    from .jsonio import iter_documents
+class _Inputs:
+    """The FILE arguments of one command, read in order.
 
-    for name in files or ["-"]:
-        stream = _open(name, stdin)
-        label = "<stdin>" if name == "-" else name
-        try:
-            for doc in iter_documents(stream):
+    A file that cannot be read is reported on ``stderr`` and skipped, and the
+    others are still read (as ``cat`` and ``grep`` do); :attr:`unreadable`
+    counts them, and the command then exits 2.
+    """
+
+    def __init__(self, files: Sequence[str], stdin: IO[bytes], stderr: IO[str]) -> None:
+        self.names = list(files) or ["-"]
+        self.stdin = stdin
+        self.stderr = stderr
+        self.unreadable = 0
+
+    def skip(self, message: str) -> None:
+        """Report a file that cannot be read (or read on)."""
+        self.unreadable += 1
+        self.stderr.write(f"error: {message}\n")
+
+    def streams(self) -> Iterator[tuple[str, IO[bytes]]]:
+        """``(label, binary stream)`` for every readable file; a read error ends that file only."""
+        for name in self.names:
+            try:
+                stream = _open(name, self.stdin)
+            except _Usage as exc:
+                self.skip(str(exc))
+                continue
+            try:
+                yield ("<stdin>" if name == "-" else name), stream
+            finally:
+                if stream is not self.stdin:
+                    stream.close()
+
+    def envelopes(self) -> Iterator[Envelope]:
+        """Every envelope of every file, lazily; bad JSON becomes an error entry."""
+        from .jsonio import iter_documents
+
+        for label, stream in self.streams():
+            documents = iter_documents(stream)
+            while True:
+                try:
+                    doc = next(documents)
+                except StopIteration:
+                    break
+                except OSError as exc:
+                    self.skip(f"cannot read {label}: {exc.strerror or exc}")
+                    break
                 yield Envelope(Source(label, doc.line, doc.index), doc.value, doc.error)
-        except OSError as exc:
-            raise _Usage(f"cannot read {name}: {exc.strerror or exc}") from None
-        finally:
-            if stream is not stdin:
-                stream.close()
+
+    def code(self, code: int) -> int:
+        """The exit code: ``code``, or 2 when a file could not be read."""
+        return EXIT_USAGE if self.unreadable else code
 
 
 def _request(env: Envelope) -> Any:
@@ -102,7 +140,8 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
     errors: list[dict[str, Any]] = []
     parse_errors: list[dict[str, Any]] = []
     checked = 0
-    for env in read_envelopes(args.files, stdin):
+    inputs = _Inputs(args.files, stdin, stderr)
+    for env in inputs.envelopes():
         checked += 1
         try:
             request = _request(env)
@@ -122,7 +161,7 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
             errors.append({**env.source.to_dict(), "route": route, **p.to_dict()})
             if args.format == "text":
                 stdout.write(f"{env.source.label()}: {route}: {p.pointer or '(body)'}: {p.message} [{p.keyword}]\n")
-    failed = bool(errors or parse_errors)
+    failed = bool(errors or parse_errors or inputs.unreadable)
     if args.format == "json":
         _emit_json(
             stdout,
@@ -130,7 +169,7 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
         )
     elif not failed:
         stdout.write(f"ok: {checked} request{'s' if checked != 1 else ''} valid\n")
-    return EXIT_INVALID if failed else EXIT_OK
+    return inputs.code(EXIT_INVALID if failed else EXIT_OK)
 
 
 # -- schemas ----------------------------------------------------------------------------------
@@ -170,7 +209,8 @@ def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: 
     limits = _limits(args)
     rows: list[dict[str, Any]] = []
     failed = False
-    for env in read_envelopes(args.files, stdin):
+    inputs = _Inputs(args.files, stdin, stderr)
+    for env in inputs.envelopes():
         try:
             request = _request(env)
             rep = size_report(request, limits)
@@ -199,9 +239,15 @@ def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: 
             )
     if args.format == "json":
         _emit_json(
-            stdout, {"status": "fail" if failed else "ok", "limits": args.limits, "kb": args.kb, "results": rows}
+            stdout,
+            {
+                "status": "fail" if failed or inputs.unreadable else "ok",
+                "limits": args.limits,
+                "kb": args.kb,
+                "results": rows,
+            },
         )
-    return EXIT_INVALID if failed else EXIT_OK
+    return inputs.code(EXIT_INVALID if failed else EXIT_OK)
 
 
 def _limits(args: argparse.Namespace) -> Any:
@@ -222,13 +268,34 @@ def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> tup
         request = _request(env)
         result = convert(request, to, strict=strict, options=options)
     except CioSchemasError as exc:
-        return [], [], [f"{env.source.label()}: {str(exc).splitlines()[0]}"]
+        return [], [], [_refusal(env.source.label(), exc)]
     except RecursionError:
         return [], [], [f"{env.source.label()}: input nested too deeply"]
     out = [json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":")) for r in result.requests]
     src = env.source.to_dict()
     losses = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in result.losses]
     return out, losses, []
+
+
+def _refusal(label: str, exc: CioSchemasError) -> str:
+    """Why a request was refused: a headline, then every problem or every value strict mode would lose,
+    one per line, each with its pointer (as ``validate`` prints problems)."""
+    from .errors import InvalidPayloadError, LossyConversionError
+
+    head = f"{label}: " + str(exc).splitlines()[0]
+    if isinstance(exc, InvalidJSONError):
+        return f"{label}: invalid JSON: {exc}"
+    if isinstance(exc, InvalidPayloadError):
+        route = f"{exc.route}: " if exc.route else ""
+        details = [f"{label}: {route}{p.pointer or '(body)'}: {p.message} [{p.keyword}]" for p in exc.problems]
+    elif isinstance(exc, LossyConversionError):
+        route = f"{exc.route}: " if exc.route else ""
+        details = [
+            f"{label}: {route}{loss.pointer or '(request)'}: {loss.message} [{loss.reason}]" for loss in exc.losses
+        ]
+    else:
+        details = []
+    return "\n".join([head, *details])
 
 
 #: What converting some envelopes gives: output text, loss-report text, error messages, loss count.
@@ -267,38 +334,97 @@ def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> 
     return _joined(each())
 
 
-def _raw_chunks(files: Sequence[str], stdin: IO[bytes], size: int) -> Iterator[list[tuple[str, int, bytes]]]:
-    for name in files or ["-"]:
-        stream = _open(name, stdin)
-        label = "<stdin>" if name == "-" else name
-        chunk: list[tuple[str, int, bytes]] = []
+@dataclass(frozen=True)
+class _Whole:
+    """A file that is not JSON Lines (one document, pretty-printed or not, or empty): read in one process."""
+
+    label: str
+    data: bytes
+
+
+def _raw_chunks(inputs: _Inputs, size: int) -> Iterator[list[tuple[str, int, bytes]] | _Whole]:
+    """Chunks of the non-blank lines of JSON Lines files, and every other file as a :class:`_Whole`."""
+    for label, stream in inputs.streams():
         try:
-            for lineno, raw in enumerate(stream, 1):
-                if raw.strip():
-                    chunk.append((label, lineno, raw))
-                    if len(chunk) >= size:
-                        yield chunk
-                        chunk = []
-        finally:
-            if stream is not stdin:
-                stream.close()
-        if chunk:
-            yield chunk
+            yield from _file_chunks(label, stream, size)
+        except OSError as exc:
+            inputs.skip(f"cannot read {label}: {exc.strerror or exc}")
 
 
-def _parallel(args: argparse.Namespace, options: Any, stdin: IO[bytes]) -> Iterator[_Converted]:
+def _file_chunks(label: str, stream: IO[bytes], size: int) -> Iterator[list[tuple[str, int, bytes]] | _Whole]:
+    """One file's chunks. It is JSON Lines, as :func:`~cio_schemas.jsonio.iter_documents` decides, when its
+    first or second non-blank line is JSON on its own; else it is one :class:`_Whole`."""
+    from .jsonio import loads
+
+    head: list[bytes] = []  # every line up to the second non-blank one, blank ones included
+    firsts: list[tuple[int, bytes]] = []
+    for raw in stream:
+        head.append(raw)
+        if raw.strip() or (len(head) == 1 and raw.startswith(b"\xef\xbb\xbf")):
+            firsts.append((len(head), raw))
+            if len(firsts) == 2:
+                break
+    if not any(_parses(loads, raw, ln) for ln, raw in firsts):
+        yield _Whole(label, b"".join(head) + stream.read())
+        return
+    chunk = [(label, ln, raw) for ln, raw in firsts]
+    for lineno, raw in enumerate(stream, len(head) + 1):
+        if raw.strip():
+            chunk.append((label, lineno, raw))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parses(loads: Callable[..., Any], raw: bytes, line: int) -> bool:
+    try:
+        loads(raw, line=line)
+    except InvalidJSONError:
+        return False
+    return True
+
+
+def _convert_envelopes(envelopes: Iterable[Envelope], args: argparse.Namespace, options: Any) -> Iterator[_Converted]:
+    """The one-process conversion: one result per envelope."""
+    for env in envelopes:
+        if env.error is not None:
+            yield _joined([([], [], [_refusal(env.source.label(), env.error)])])
+        else:
+            yield _joined([_convert_envelope(env, args.to, args.strict, options)])
+
+
+def _parallel(args: argparse.Namespace, options: Any, inputs: _Inputs) -> Iterator[_Converted]:
     import collections
+    import io
     import multiprocessing
+
+    from .jsonio import iter_documents
 
     ctx = multiprocessing.get_context("spawn" if sys.platform == "win32" else "fork")
     with ctx.Pool(args.jobs) as pool:
         pending: collections.deque[Any] = collections.deque()
-        for chunk in _raw_chunks(args.files, stdin, 500):
+        for chunk in _raw_chunks(inputs, 500):
+            if isinstance(chunk, _Whole):  # in order: everything before it first
+                while pending:
+                    yield pending.popleft().get()
+                documents = iter_documents(io.BytesIO(chunk.data))
+                envelopes = (Envelope(Source(chunk.label, d.line, d.index), d.value, d.error) for d in documents)
+                yield from _convert_envelopes(envelopes, args, options)
+                continue
             pending.append(pool.apply_async(_convert_chunk, ((chunk, args.to, args.strict, options),)))
             while len(pending) > 2 * args.jobs:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # b does not exist yet
+        return False
 
 
 def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
@@ -313,23 +439,23 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
     )
     loss_file: IO[str] | None = None
     if args.losses:
+        for name in args.files:
+            if (
+                name != "-"
+                and os.path.exists(name)
+                and os.path.exists(args.losses)
+                and os.path.samefile(name, args.losses)
+            ):
+                raise _Usage(f"--losses {args.losses} is also an input file: writing it would erase the input")
         try:
             loss_file = open(args.losses, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise _Usage(f"cannot write {args.losses}: {exc.strerror or exc}") from None
+    inputs = _Inputs(args.files, stdin, stderr)
     if args.jobs > 1:
-        results: Iterator[_Converted] = _parallel(args, options, stdin)
+        results: Iterator[_Converted] = _parallel(args, options, inputs)
     else:
-        results = (
-            _joined(
-                [
-                    _convert_envelope(env, args.to, args.strict, options)
-                    if env.error is None
-                    else ([], [], [f"{env.source.label()}: invalid JSON: {env.error}"])
-                ]
-            )
-            for env in read_envelopes(args.files, stdin)
-        )
+        results = _convert_envelopes(inputs.envelopes(), args, options)
     refused = lost = 0
     try:
         for out, losses, errors, count in results:
@@ -348,7 +474,7 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         stderr.write(f"note: {lost} value(s) had no home in {args.to}; use --losses FILE for the details\n")
     if refused:
         stderr.write(f"error: {refused} request(s) refused\n")
-    return EXIT_INVALID if refused else EXIT_OK
+    return inputs.code(EXIT_INVALID if refused else EXIT_OK)
 
 
 # -- docs -----------------------------------------------------------------------------------
@@ -480,4 +606,13 @@ def run(argv: Sequence[str], stdout: IO[str], stderr: IO[str], stdin: IO[bytes])
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cio-schemas`` console script."""
-    return run(sys.argv[1:] if argv is None else argv, sys.stdout, sys.stderr, sys.stdin.buffer)
+    import io
+    import os
+
+    # A closed standard stream is None in Python: report it (where possible) instead of failing on it.
+    stderr = sys.stderr if sys.stderr is not None else open(os.devnull, "w")  # noqa: SIM115 - process lifetime
+    if sys.stdout is None:
+        stderr.write("error: standard output is closed; give cio-schemas somewhere to write\n")
+        return EXIT_USAGE
+    stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
+    return run(sys.argv[1:] if argv is None else argv, sys.stdout, stderr, stdin)

@@ -59,8 +59,28 @@ def test_unsupported_and_invalid_are_refused_others_converted() -> None:
     ]
     code, out, err = cli("convert", "--to", "pipelines", stdin="\n".join(map(json.dumps, lines)).encode())
     assert code == 1
-    assert err.count("<stdin>:") == 2 and "<stdin>:1:" in err and "<stdin>:2:" in err
+    assert err.splitlines() == [
+        "<stdin>:1: cannot convert POST /api/v1/forms/{form_id}/submit to pipelines: "
+        + err.splitlines()[0].split(" to pipelines: ", 1)[1],
+        "<stdin>:2: PUT /api/v1/customers/42: 1 problem in the request body",
+        # every problem of an invalid request is shown with its pointer and rule, as `validate` shows it
+        "<stdin>:2: PUT /api/v1/customers/42: /score: [1] is not of type 'string', 'number', 'boolean' [type]",
+        "error: 2 request(s) refused",
+    ]
     assert json.loads(out)["body"] == {"userId": "42", "event": "User Deleted"}
+
+
+def test_strict_refusals_name_every_value_they_would_lose(tmp_path: Path) -> None:
+    line = {"method": "POST", "path": "/v1/track", "body": {"userId": "42", "event": "e", "context": {"ip": "x"}}}
+    losses = tmp_path / "losses.jsonl"
+    code, out, err = cli(
+        "convert", "--to", "track-v1", "--strict", "--losses", str(losses), stdin=json.dumps(line).encode()
+    )
+    assert code == 1 and out == ""
+    assert err.splitlines()[1:] == [
+        "<stdin>:1: POST /v1/track: /body/context: track-v1 has no field for 'context' here [no-home]",
+        "error: 1 request(s) refused",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -173,3 +193,68 @@ def test_broken_first_lines_do_not_hide_the_valid_lines_after_them(tmp_path: Pat
         assert f"{path}:1:" in err and f"{path}:2:" in err and "2 request(s) refused" in err
         outputs.append((out, err))
     assert outputs[0] == outputs[1]
+
+
+_GOOD = {"method": "PUT", "path": "/api/v1/customers/42", "body": {"plan": "pro"}}
+_WHOLE_FILES = {
+    "pretty-printed": json.dumps(_GOOD, indent=2),
+    "array": json.dumps([_GOOD, _GOOD], indent=1),
+    "empty": "",
+    "blank": "\n \n",
+    "garbage": "\x00\x01not json\n{{{\n\x7f]]\n",
+    "pretty-printed, broken": json.dumps(_GOOD, indent=2)[:-3],
+}
+
+
+@pytest.mark.parametrize("text", list(_WHOLE_FILES.values()), ids=list(_WHOLE_FILES))
+def test_jobs_give_what_one_process_gives_on_files_that_are_not_json_lines(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "in.json"
+    path.write_text(text)
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text(json.dumps(_GOOD) + "\n")
+    results = [cli("convert", "--to", "pipelines", "-j", jobs, str(lines), str(path), str(lines)) for jobs in "12"]
+    assert results[0] == results[1]
+    code, out, err = results[0]
+    assert out.count("\n") >= 2 and (code == 0) == (not err)
+
+
+def test_a_losses_file_that_is_also_an_input_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(_GOOD) + "\n")
+    code, out, err = cli("convert", "--to", "pipelines", "--losses", str(path), str(path))
+    assert code == 2 and out == ""
+    assert "is also an input file" in err
+    assert json.loads(path.read_text()) == _GOOD  # untouched
+
+
+@pytest.mark.parametrize("command", ["convert", "validate", "size"])
+def test_an_unreadable_file_is_reported_and_the_others_are_still_read(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(_GOOD) + "\n")
+    missing = tmp_path / "missing.json"
+    argv = {"convert": ["convert", "--to", "pipelines"], "validate": ["validate", "-o", "json"], "size": ["size"]}
+    code, out, err = cli(*argv[command], str(path), str(missing), str(path))
+    assert code == 2
+    assert err.count("cannot read") == 1 and str(missing) in err
+    if command == "convert":
+        assert [json.loads(line)["body"]["userId"] for line in out.splitlines()] == ["42", "42"]
+    elif command == "validate":
+        report = json.loads(out)
+        assert report["checked"] == 2 and report["status"] == "fail" and not report["errors"]
+    else:
+        assert out.count(f"{path}:1: PUT /api/v1/customers/42:") == 2
+
+
+def test_a_closed_standard_output_gets_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(_GOOD) + "\n")
+    code = f"import sys; sys.argv = ['cio-schemas', 'convert', '--to', 'pipelines', {str(path)!r}]; "
+    code += "from cio_schemas.cli import main; raise SystemExit(main())"
+    done = subprocess.run(
+        f'{sys.executable} -c "{code}" >&-', shell=True, capture_output=False, stderr=subprocess.PIPE, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["error: standard output is closed; give cio-schemas somewhere to write"]
