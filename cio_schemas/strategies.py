@@ -1033,7 +1033,26 @@ def from_schema(
     for an unknown name or a ``$ref`` to nothing.
     """
     compiled = _compiled(schema) if isinstance(schema, str) else _registry().inline(schema, annotations=False)
+    _warm_unicode_tables()
     return _strategy(compiled, _Options(tricky, near_limits))
+
+
+def _warm_unicode_tables() -> None:
+    """Build Hypothesis' Unicode tables now, while the strategy is made, not during the first draw.
+
+    The first text drawn on a machine (or in a folder without ``.hypothesis/``)
+    makes Hypothesis compute its character map, about a second; inside a test
+    that counts as slow generation and fails the ``too_slow`` health check.
+    Building it here keeps it out of the timed draws. Best effort: the helper
+    is internal to Hypothesis, and without it nothing changes but the timing.
+    """
+    try:
+        from hypothesis.internal.charmap import charmap, intervals_from_codec
+
+        charmap()
+        intervals_from_codec("utf-8")
+    except Exception:  # pragma: no cover - another Hypothesis version
+        pass
 
 
 def bodies(schema_name: str | Route, *, tricky: bool = False, near_limits: bool = False) -> SearchStrategy[Any]:
@@ -1146,5 +1165,6 @@ def requests(
     """
     options = _Options(tricky, near_limits)
     chosen = _routes(api, route)
+    _warm_unicode_tables()
     strategy = st.one_of([_route_requests(r, options) for r in chosen])
     return strategy.filter(is_valid)

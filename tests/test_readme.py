@@ -39,3 +39,24 @@ def test_set_up_commands_are_the_ones_ci_runs() -> None:
     test_command = next(c for c in commands if "pytest" in c)
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci
+
+
+def test_strategies_example_passes_in_a_fresh_project(tmp_path: Path) -> None:
+    """Outside this suite (no conftest relaxing health checks), with Hypothesis' caches not built yet."""
+    import os
+    import subprocess
+    import sys
+
+    block = next(b for b in re.findall(r"```python\n(.*?)```", README, flags=re.S) if "strategies as cio" in b)
+    handler = "def my_handler(payload):\n    return {'method', 'path'} <= set(payload)\n\n"
+    (tmp_path / "test_readme_example.py").write_text(handler + block, encoding="utf-8")
+    env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "fresh-hypothesis")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert (tmp_path / "fresh-hypothesis").is_dir()  # the caches really were built in this run
