@@ -548,6 +548,10 @@ def convert_iso_attributes(obj: Any, *, base_pointer: str = "") -> tuple[Any, li
     return (dict(obj) if new is obj else new), changes
 
 
+#: Values that are never a Mapping: ``isinstance(5, Mapping)`` is an ABC check, slow for the many numbers.
+_NOT_MAPPINGS = (int, float, list, tuple, type(None))
+
+
 def _walk_attributes(obj: Mapping[Any, Any], pointer: str, changes: list[TimestampChange]) -> Any:
     out: dict[Any, Any] | None = None
     for key, value in obj.items():
@@ -556,7 +560,7 @@ def _walk_attributes(obj: Mapping[Any, Any], pointer: str, changes: list[Timesta
                 continue
             new: Any = to_unix(value)
             changes.append(TimestampChange(pointer + pointer_from_parts((key,)), value, new))
-        elif isinstance(value, Mapping):
+        elif type(value) is dict or (not isinstance(value, _NOT_MAPPINGS) and isinstance(value, Mapping)):
             new = _walk_attributes(value, pointer + pointer_from_parts((key,)), changes)
             if new is value:
                 continue
