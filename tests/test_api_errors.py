@@ -201,6 +201,9 @@ def test_non_requests_raise_a_typed_error_saying_what_to_pass(name: str, value: 
         (lambda: convert_many(IDENTIFY, "track-v1"), ["iterable of Requests", "convert()"]),  # type: ignore[arg-type]
         (lambda: convert_many(None, "track-v1"), ["iterable of Requests"]),  # type: ignore[arg-type]
         (lambda: convert_many([], "track-v1", nonsense=1), ["'nonsense'"]),
+        (lambda: convert(IDENTIFY, "track-v3"), ["'pipelines', 'track-v1', 'track-v2'", 'not str "track-v3"']),
+        (lambda: convert(IDENTIFY, 5), ["'pipelines', 'track-v1', 'track-v2'", "int 5"]),  # type: ignore[arg-type]
+        (lambda: convert_many([], None), ["convert_many()", "not None"]),  # type: ignore[arg-type]
         (lambda: split_batch(None, "pipelines"), ["items"]),  # type: ignore[arg-type]
         (lambda: split_batch({"batch": []}, "pipelines"), ["body['batch']"]),
         (lambda: split_batch([], "pipelines", "default"), ["get_limits('default')"]),  # type: ignore[arg-type]

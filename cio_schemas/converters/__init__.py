@@ -113,6 +113,16 @@ def _convert_batch(request: Request, ctx: Context) -> list[Request]:
     return pack(request, envelope, converted, ctx)
 
 
+def _check_target(function: str, to: object) -> None:
+    """:class:`InvalidArgumentError` unless ``to`` names a target API."""
+    if not isinstance(to, str) or to not in TARGETS:
+        raise InvalidArgumentError(
+            f"{function}() converts to one of {', '.join(map(repr, TARGETS))}, not {InvalidArgumentError.describe(to)}",
+            "to",
+            to,
+        )
+
+
 def convert(
     request: Request,
     to: Target | str,
@@ -137,10 +147,7 @@ def convert(
     """
     if not isinstance(request, Request):
         raise InvalidArgumentError.not_a_request("convert", request)
-    if to not in TARGETS:
-        raise UnsupportedConversionError(
-            f"{request.method} {request.path}", str(to), f"unknown target; use one of {', '.join(TARGETS)}"
-        )
+    _check_target("convert", to)
     options = ConvertOptions.resolve(options, **option_values)
     plain = is_plain(request.body)  # one pass, shared by validation and the tuple check below
     check(request, plain)
@@ -189,6 +196,7 @@ def convert_many(
     for index, request in enumerate(requests):
         if not isinstance(request, Request):
             raise InvalidArgumentError.not_a_request("convert_many", request, f"requests[{index}]")
+    _check_target("convert_many", to)  # as an invalid option, a wrong target fails even for no requests
     resolved = ConvertOptions.resolve(options, **option_values)  # an invalid option fails even for no requests
     results = [convert(r, to, strict=strict, options=resolved) for r in requests]
     coalesce = COALESCERS.get(str(to))
