@@ -140,8 +140,46 @@ class UnknownRouteError(CioSchemasError, LookupError):
         self.known = tuple(known)
         hint = ""
         if self.known:
-            hint = " Known routes: " + ", ".join(self.known)
+            near = _nearest_routes(str(path), self.known)
+            if len(near) == len(self.known):
+                hint = " Known routes: " + ", ".join(near)
+            elif near:
+                hint = f" Nearest known routes: {', '.join(near)} ({len(self.known)} in all: cio_schemas.ROUTES)"
+            else:
+                prefixes = dict.fromkeys(_prefix(r) for r in self.known)
+                hint = f" Known paths start with {', '.join(prefixes)} ({len(self.known)} routes: cio_schemas.ROUTES)"
         super().__init__(f"no route for {method} {path}.{hint}")
+
+
+def _nearest_routes(path: str, known: Sequence[str], most: int = 8) -> list[str]:
+    """The known routes (``"METHOD /path"``) sharing the most leading path segments with ``path``."""
+    if len(known) <= most:
+        return list(known)
+    parts = path.split("?", 1)[0].strip("/").split("/")
+
+    def shared(route: str) -> int:
+        template = route.split(" ", 1)[-1].strip("/").split("/")
+        n = 0
+        for a, b in zip(parts, template, strict=False):
+            if a != b and not b.startswith("{"):
+                break
+            n += 1
+        return n
+
+    scores = [shared(r) for r in known]
+    best = max(scores)
+    return [r for r, score in zip(known, scores, strict=True) if score == best][:most] if best else []
+
+
+def _prefix(route: str) -> str:
+    """``/api/v1/`` for ``PUT /api/v1/customers/{identifier}``, ``/v1/`` for ``POST /v1/track``: the path's
+    fixed leading segments, at most two, never the last."""
+    fixed = []
+    for part in route.split(" ", 1)[-1].strip("/").split("/")[:-1][:2]:
+        if part.startswith("{"):
+            break
+        fixed.append(part)
+    return "/" + "".join(p + "/" for p in fixed)
 
 
 class NoSuchSchemaError(CioSchemasError, LookupError):

@@ -174,3 +174,21 @@ def test_a_request_built_for_a_known_route_is_the_request_its_path_gives(route: 
     assert built == plain and hash(built) == hash(plain)
     assert (built.route, built.params, built.body) == (plain.route, plain.params, body)
     assert built.body is body
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "named"),
+    [
+        ("POST", "/v1/identfy", ["POST /v1/identify"]),
+        ("POST", "/api/v2/entities", ["POST /api/v2/entity", "POST /api/v2/batch"]),
+        ("PUT", "/api/v1/customerz/42", ["PUT /api/v1/customers/{identifier}"]),
+        ("POST", "/nothing", ["/api/v1/", "/api/v2/", "/v1/"]),
+    ],
+)
+def test_an_unknown_route_names_the_nearest_ones_briefly(method: str, path: str, named: list[str]) -> None:
+    with pytest.raises(UnknownRouteError) as info:
+        match_route(method, path)
+    message = str(info.value)
+    assert all(n in message for n in named), message
+    assert len(message) < 700 and "cio_schemas.ROUTES" in message
+    assert info.value.known == tuple(r.name for r in ROUTES)  # every route is still there for code to read
