@@ -216,9 +216,10 @@ def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: 
             rep = size_report(request, limits)
         except CioSchemasError as exc:
             failed = True
-            rows.append({**env.source.to_dict(), "error": str(exc)})
+            what = f"invalid JSON: {exc}" if isinstance(exc, InvalidJSONError) else str(exc)
+            rows.append({**env.source.to_dict(), "error": what})
             if args.format == "text":
-                stdout.write(f"{env.source.label()}: {exc}\n")
+                stdout.write(f"{env.source.label()}: {what}\n")
             continue
         failed = failed or not rep.ok
         row = {
@@ -260,21 +261,26 @@ def _limits(args: argparse.Namespace) -> Any:
 
 
 # -- convert ----------------------------------------------------------------------------------
-def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> tuple[list[str], list[str], list[str]]:
-    """Convert one envelope: (output lines, loss lines, error messages). Never raises for bad input."""
+#: One envelope converted: output lines, loss lines, error messages, change lines.
+_Lines = tuple[list[str], list[str], list[str], list[str]]
+
+
+def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> _Lines:
+    """Convert one envelope: (output lines, loss lines, error messages, change lines). Never raises for bad input."""
     from .converters import convert
 
     try:
         request = _request(env)
         result = convert(request, to, strict=strict, options=options)
     except CioSchemasError as exc:
-        return [], [], [_refusal(env.source.label(), exc)]
+        return [], [], [_refusal(env.source.label(), exc)], []
     except RecursionError:
-        return [], [], [f"{env.source.label()}: input nested too deeply"]
+        return [], [], [f"{env.source.label()}: input nested too deeply"], []
     out = [json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":")) for r in result.requests]
     src = env.source.to_dict()
     losses = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in result.losses]
-    return out, losses, []
+    changes = [json.dumps({**src, **c.to_dict()}, ensure_ascii=False, default=str) for c in result.changes]
+    return out, losses, [], changes
 
 
 def _refusal(label: str, exc: CioSchemasError) -> str:
@@ -298,20 +304,26 @@ def _refusal(label: str, exc: CioSchemasError) -> str:
     return "\n".join([head, *details])
 
 
-#: What converting some envelopes gives: output text, loss-report text, error messages, loss count.
-_Converted = tuple[str, str, list[str], int]
+#: What converting some envelopes gives: output text, loss-report text, error messages, loss count, change text.
+_Converted = tuple[str, str, list[str], int, str]
 
 
-def _joined(results: Iterable[tuple[list[str], list[str], list[str]]]) -> _Converted:
+def _joined(results: Iterable[_Lines]) -> _Converted:
     """Envelope results joined into text blocks (one write each, one small object to send between processes)."""
     out: list[str] = []
     losses: list[str] = []
     errors: list[str] = []
-    for o, lo, e in results:
+    changes: list[str] = []
+    for o, lo, e, ch in results:
         out.extend(o)
         losses.extend(lo)
         errors.extend(e)
-    return "".join(line + "\n" for line in out), "".join(line + "\n" for line in losses), errors, len(losses)
+        changes.extend(ch)
+
+    def text(lines: list[str]) -> str:
+        return "".join(line + "\n" for line in lines)
+
+    return text(out), text(losses), errors, len(losses), text(changes)
 
 
 def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> _Converted:
@@ -320,12 +332,12 @@ def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> 
 
     lines, to, strict, options = job
 
-    def each() -> Iterator[tuple[list[str], list[str], list[str]]]:
+    def each() -> Iterator[_Lines]:
         for name, lineno, raw in lines:
             try:
                 value = loads(raw, line=lineno)
             except InvalidJSONError as exc:
-                yield [], [], [f"{name}:{lineno}: invalid JSON: {exc}"]
+                yield [], [], [f"{name}:{lineno}: invalid JSON: {exc}"], []
                 continue
             items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
             for index, item in items:
@@ -390,7 +402,7 @@ def _convert_envelopes(envelopes: Iterable[Envelope], args: argparse.Namespace, 
     """The one-process conversion: one result per envelope."""
     for env in envelopes:
         if env.error is not None:
-            yield _joined([([], [], [_refusal(env.source.label(), env.error)])])
+            yield _joined([([], [], [_refusal(env.source.label(), env.error)], [])])
         else:
             yield _joined([_convert_envelope(env, args.to, args.strict, options)])
 
@@ -420,11 +432,17 @@ def _parallel(args: argparse.Namespace, options: Any, inputs: _Inputs) -> Iterat
             yield pending.popleft().get()
 
 
-def _same_file(a: str, b: str) -> bool:
+def _report_file(option: str, path: str | None, inputs: Sequence[str]) -> IO[str] | None:
+    """The file ``--losses`` / ``--changes`` writes to (None without the option); never one of the inputs."""
+    if not path:
+        return None
+    for name in inputs:
+        if name != "-" and os.path.exists(name) and os.path.exists(path) and os.path.samefile(name, path):
+            raise _Usage(f"{option} {path} is also an input file: writing it would erase the input")
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # b does not exist yet
-        return False
+        return open(path, "w", encoding="utf-8")  # the caller closes it
+    except OSError as exc:
+        raise _Usage(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
@@ -437,20 +455,15 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         identifier_kind=args.identifier_kind,
         convert_iso_attributes=not args.keep_iso,
     )
-    loss_file: IO[str] | None = None
-    if args.losses:
-        for name in args.files:
-            if (
-                name != "-"
-                and os.path.exists(name)
-                and os.path.exists(args.losses)
-                and os.path.samefile(name, args.losses)
-            ):
-                raise _Usage(f"--losses {args.losses} is also an input file: writing it would erase the input")
-        try:
-            loss_file = open(args.losses, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise _Usage(f"cannot write {args.losses}: {exc.strerror or exc}") from None
+    loss_file = _report_file("--losses", args.losses, args.files)
+    try:
+        change_file = _report_file("--changes", args.changes, args.files)
+    except _Usage:
+        if loss_file is not None:
+            loss_file.close()
+        raise
+    if args.to == "pipelines" and args.identifier_kind != "auto":
+        stderr.write("note: --identifier-kind applies only to Track targets; converting to pipelines ignores it\n")
     inputs = _Inputs(args.files, stdin, stderr)
     if args.jobs > 1:
         results: Iterator[_Converted] = _parallel(args, options, inputs)
@@ -458,18 +471,21 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         results = _convert_envelopes(inputs.envelopes(), args, options)
     refused = lost = 0
     try:
-        for out, losses, errors, count in results:
+        for out, losses, errors, count, changes in results:
             if out:
                 stdout.write(out)
             lost += count
             if loss_file is not None and losses:
                 loss_file.write(losses)
+            if change_file is not None and changes:
+                change_file.write(changes)
             for message in errors:
                 refused += 1
                 stderr.write(message + "\n")
     finally:
-        if loss_file is not None:
-            loss_file.close()
+        for report in (loss_file, change_file):
+            if report is not None:
+                report.close()
     if lost and loss_file is None:
         stderr.write(f"note: {lost} value(s) had no home in {args.to}; use --losses FILE for the details\n")
     if refused:
@@ -542,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="refuse any request that would lose a value")
     _add_limits(p)
     p.add_argument("--losses", metavar="FILE", help="write every loss as JSON Lines to FILE")
+    p.add_argument("--changes", metavar="FILE", help="write every value carried in another form (a timestamp…) to FILE")
     p.add_argument(
         "--identifier-kind",
         choices=("auto", "id", "email", "cio_id"),

@@ -128,15 +128,28 @@ CioValidator: type[Validator] = _validators.extend(  # type: ignore[no-untyped-c
 
 
 def _engine_setting() -> str:
-    """``CIO_SCHEMAS_ENGINE``: ``auto`` (the default), ``python`` or ``jsonschema`` (see the module docstring)."""
+    """``CIO_SCHEMAS_ENGINE``: ``auto`` (the default), ``python`` or ``jsonschema`` (see the module docstring).
+
+    Any other value is read as ``auto``, with a warning naming the three.
+    """
     import os
 
-    return os.environ.get("CIO_SCHEMAS_ENGINE", "auto").strip().lower()
+    value = os.environ.get("CIO_SCHEMAS_ENGINE", "auto").strip().lower()
+    if value not in ("auto", "python", "jsonschema"):
+        import warnings
+
+        warnings.warn(
+            f"CIO_SCHEMAS_ENGINE={value!r} is not 'auto', 'python' or 'jsonschema'; using 'auto'",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return "auto"
+    return value
 
 
-def _load_fast_engine() -> Any:
+def _load_fast_engine(setting: str) -> Any:
     """``jsonschema_rs`` when it is installed and not switched off (``CIO_SCHEMAS_ENGINE=python`` or ``jsonschema``)."""
-    if _engine_setting() in ("python", "jsonschema"):
+    if setting in ("python", "jsonschema"):
         return None
     try:
         import jsonschema_rs
@@ -293,9 +306,10 @@ class SchemaRegistry:
         )
         self._validators: dict[str, Validator] = {}
         self._fast: dict[str, Any] = {}
-        self._engine = _load_fast_engine()
+        setting = _engine_setting()
+        self._engine = _load_fast_engine(setting)
         # Without jsonschema-rs: schemas compiled into Python closures (None: a schema that cannot be compiled).
-        self._compiled: dict[str, Any] | None = None if _engine_setting() == "jsonschema" else {}
+        self._compiled: dict[str, Any] | None = None if setting == "jsonschema" else {}
         self._compiler: Any = None
 
     @property

@@ -258,3 +258,42 @@ def test_a_closed_standard_output_gets_one_line_not_a_traceback(tmp_path: Path) 
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["error: standard output is closed; give cio-schemas somewhere to write"]
+
+
+def test_identifier_kind_with_a_pipelines_target_is_noted_as_ignored() -> None:
+    code, out, err = cli("convert", "--to", "pipelines", "--identifier-kind", "email", stdin=json.dumps(_GOOD).encode())
+    assert code == 0 and json.loads(out)["body"]["userId"] == "42"
+    assert err == "note: --identifier-kind applies only to Track targets; converting to pipelines ignores it\n"
+
+
+def test_size_names_invalid_json_as_validate_and_convert_do() -> None:
+    code, out, _ = cli("size", stdin=b'{"method": "PUT",\n')
+    assert code == 1 and out.startswith("<stdin>:1: invalid JSON: ")
+
+
+def test_changes_are_written_as_json_lines_by_one_process_and_by_several(tmp_path: Path) -> None:
+    call = {"userId": "42", "event": "e", "timestamp": "2024-01-01T00:00:00Z", "properties": {"at": "2024-01-02"}}
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps({"method": "POST", "path": "/v1/track", "body": call}) for _ in range(3)))
+    written = []
+    for jobs in "12":
+        changes = tmp_path / f"changes-{jobs}.jsonl"
+        code, out, err = cli("convert", "--to", "track-v1", "-j", jobs, "--changes", str(changes), str(path))
+        assert code == 0 and len(out.splitlines()) == 3, err
+        rows = [json.loads(line) for line in changes.read_text().splitlines()]
+        written.append(rows)
+    assert written[0] == written[1]
+    first = [r for r in written[0] if r["line"] == 1]
+    assert {(r["pointer"], r["before"], r["after"]) for r in first} >= {
+        ("/body/properties/at", "2024-01-02", 1704153600),
+    }
+    assert all(set(r) == {"file", "line", "index", "pointer", "before", "after", "reason"} for r in written[0])
+
+
+def test_a_changes_file_that_is_also_an_input_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(_GOOD) + "\n")
+    losses = tmp_path / "losses.jsonl"
+    code, _, err = cli("convert", "--to", "pipelines", "--losses", str(losses), "--changes", str(path), str(path))
+    assert code == 2 and "--changes" in err and "is also an input file" in err
+    assert json.loads(path.read_text()) == _GOOD

@@ -485,3 +485,10 @@ def test_a_tuple_is_an_array_in_every_engine() -> None:
     good = Request("POST", "/v1/batch", {"batch": ({"type": "identify", "userId": "u"},)})
     assert [(p.pointer, p.keyword) for p in iter_errors(bad)] == [("/batch/0", "required")]
     assert list(iter_errors(good)) == []
+
+
+def test_an_unknown_engine_setting_warns_and_means_auto(registry_with: Any) -> None:
+    with pytest.warns(RuntimeWarning, match="CIO_SCHEMAS_ENGINE='rust'.*'auto', 'python' or 'jsonschema'") as seen:
+        reg = registry_with("rust")
+    assert len(seen) == 1
+    assert reg.engine == registry_with("auto").engine
