@@ -167,6 +167,18 @@ def _envelope(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]
 
 def _path_problems(route: Route, params: Mapping[str, str]) -> Iterator[Problem]:
     for key, value in params.items():
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                yield Problem(
+                    "",
+                    "path",
+                    f"path parameter {key!r} holds a lone UTF-16 surrogate, which no URL can carry",
+                    value,
+                    "route",
+                )
+                continue
         if key in _NONEMPTY_PARAMS and not value.strip():
             yield Problem("", "path", f"path parameter {key!r} must not be empty", value, "route")
         if key in _ID_PARAMS and json_byte_length(value) > _ID_LIMIT:

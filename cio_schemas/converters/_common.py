@@ -140,21 +140,40 @@ def take_object_id(ctx: Context, node: Node) -> str:
     one, which JSON Schema counts as an integer) becomes its decimal string and
     the change is reported.
     """
-    raw = node.take("groupId")
-    object_id = raw
-    if isinstance(raw, float) and raw.is_integer():
-        object_id = int(raw)
-    if isinstance(object_id, int) and not isinstance(object_id, bool):
-        object_id = str(object_id)
-        ctx.change(node.at("groupId"), raw, object_id, "type")
+    raw = node.peek("groupId")
+    object_id = take_id_text(ctx, node, "groupId")
     if not isinstance(object_id, str):
         raise ctx.unsupported(f"a Track object id is a string, not {type(raw).__name__}")
     return fit_id(ctx, object_id, "groupId")
 
 
+def is_type_id(value: Any) -> bool:
+    """An object type id as the libraries send it: a string, an integer, or a float holding an integer."""
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+def take_id_text(ctx: Context, node: Node, key: str) -> Any:
+    """``node[key]`` (taken) as Track writes ids, a string: an integer, or a float holding one (which JSON
+    Schema counts as an integer), becomes its decimal string, and the change is reported. Anything else is
+    returned as it is."""
+    raw = node.take(key)
+    value = int(raw) if isinstance(raw, float) and raw.is_integer() else raw
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        ctx.change(node.at(key), raw, text, "type")
+        return text
+    return value
+
+
 def to_pipelines_time(ctx: Context, value: Any, pointer: str) -> str:
     """Unix seconds (Track) → ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (exact)."""
     return to_iso(value)
+
+
+#: The fraction of a second in a date-time string (``.0009`` in ``…T00:00:00.0009Z``).
+_FRACTION = re.compile(r"\d:\d\d[.,](\d+)")
 
 
 def to_track_time(ctx: Context, value: Any, pointer: str) -> int:
@@ -165,7 +184,8 @@ def to_track_time(ctx: Context, value: Any, pointer: str) -> int:
     """
     ms = _to_ms(value, "s", False)  # one parse; raises InvalidTimestampError
     if isinstance(value, str):
-        if ms % 1000:
+        fraction = _FRACTION.search(value)  # digits under a millisecond are floored away before ms is known
+        if ms % 1000 or (fraction is not None and fraction.group(1).strip("0")):
             ctx.lose(pointer, value, "precision", "Track timestamps are whole seconds; the fraction was dropped")
         elif _HAS_OFFSET.search(value.strip()) and not _ZERO_OFFSET.search(value.strip()):
             ctx.lose(pointer, value, "offset", "Track timestamps are Unix seconds; the UTC offset was dropped")

@@ -41,10 +41,14 @@ from ._common import (
     device_attributes,
     fit_id,
     page_url,
+    take_id_text,
     take_object_id,
     to_track_time,
     track_attributes,
     v1_request,
+)
+from ._common import (
+    is_type_id as _is_type_id,
 )
 
 __all__ = ["coalesce"]
@@ -73,6 +77,14 @@ def _person(ctx: Context, node: Node) -> str:
     if not _present(user_id):
         raise ctx.unsupported("Track v1 names the person in the path, and this event's userId is empty")
     return fit_id(ctx, user_id, "userId")
+
+
+def _blank_user_id(node: Node, instead: str) -> None:
+    """A ``userId`` that names nobody (blank): reported as ignored, unless it is ``null``, which says no userId."""
+    if node.peek("userId") is None:
+        node.use("userId")
+    else:
+        node.drop("userId", "ignored", f"a blank userId names nobody; {instead}")
 
 
 def _unix(ctx: Context, node: Node, key: str) -> int | None:
@@ -177,7 +189,7 @@ def _event_request(node: Node, ctx: Context, body: dict[str, Any], *, kind: str)
         if isinstance(anonymous_id, str):
             body["anonymous_id"] = node.take("anonymousId")
         return [v1_request(ctx, "track", body, identifier=fit_id(ctx, user_id, "userId"))]
-    node.use("userId")
+    _blank_user_id(node, "the event goes to the anonymousId")
     if _present(anonymous_id):
         body["anonymous_id"] = node.take("anonymousId")
         return [v1_request(ctx, "track_anonymous", body)]
@@ -200,7 +212,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         node.take("userId")
         identifier = fit_id(ctx, user_id, "userId")
     elif _present(email):
-        node.use("userId")
+        _blank_user_id(node, "the person is named by the email trait")
         identifier = fit_id(ctx, email, "email trait")
     else:
         raise ctx.unsupported(
@@ -303,11 +315,8 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
         if "object_type_id" in traits:
             type_id = traits.take("object_type_id")
             traits.drop("objectTypeId", "conflict", "the object type is already given by object_type_id")
-        elif isinstance(traits.peek("objectTypeId"), (str, int)) and not isinstance(traits.peek("objectTypeId"), bool):
-            raw = traits.take("objectTypeId")
-            type_id = str(raw)
-            if not isinstance(raw, str):
-                ctx.change(traits.at("objectTypeId"), raw, type_id, "type")
+        elif _is_type_id(traits.peek("objectTypeId")):
+            type_id = str(take_id_text(ctx, traits, "objectTypeId"))
         keys = [k for k in ("relationship_traits", "relationshipAttributes") if k in traits]
         if keys:
             first = keys[0]
@@ -329,17 +338,18 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
     return [v1_request(ctx, "identify", body, identifier=fit_id(ctx, user_id, "userId"))]
 
 
-def _reference(ctx: Context, value: str) -> dict[str, str]:
+def _reference(ctx: Context, value: str, what: str) -> dict[str, str]:
+    """A merge reference for a Pipelines id: ``{"id"|"email"|"cio_id": value}``, within Track's identifier limit."""
     kind, bare = classify(value, ctx.options.identifier_kind)
-    return {kind: bare}
+    return {kind: fit_id(ctx, bare, what)}
 
 
 @register("pipelines/alias", "track-v1")
 def alias(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``/alias`` → POST /api/v1/merge_customers (userId → primary, previousId → secondary)."""
     body = {
-        "primary": _reference(ctx, node.take("userId")),
-        "secondary": _reference(ctx, node.take("previousId")),
+        "primary": _reference(ctx, node.take("userId"), "userId"),
+        "secondary": _reference(ctx, node.take("previousId"), "previousId"),
     }
     ctx.note(
         "a Track v1 merge deletes the secondary profile (previousId) after merging it into the primary "
@@ -418,7 +428,7 @@ def relationship_deleted(node: Node, request: Request, ctx: Context) -> list[Req
     if props is None:  # pragma: no cover - the schema requires it
         raise ctx.unsupported("the event has no properties.objectId")
     object_id = fit_id(ctx, props.take("objectId"), "objectId")
-    type_id = str(props.take("objectTypeId", 1))
+    type_id = str(take_id_text(ctx, props, "objectTypeId")) if "objectTypeId" in props else "1"
     relationship = {"identifiers": {"object_type_id": type_id, "object_id": object_id}}
     body = {"cio_relationships": {"action": "delete_relationships", "relationships": [relationship]}}
     return [v1_request(ctx, "identify", body, identifier=user_id)]

@@ -50,10 +50,14 @@ from ._common import (
     device_attributes,
     fit_id,
     page_url,
+    take_id_text,
     take_object_id,
     to_track_time,
     track_attributes,
     v2_identifiers,
+)
+from ._common import (
+    is_type_id as _is_type_id,
 )
 
 __all__ = ["coalesce"]
@@ -323,11 +327,8 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
         if "object_type_id" in traits:
             type_id = traits.take("object_type_id")
             traits.drop("objectTypeId", "conflict", "the object type is already given by object_type_id")
-        elif isinstance(traits.peek("objectTypeId"), (str, int)) and not isinstance(traits.peek("objectTypeId"), bool):
-            raw = traits.take("objectTypeId")
-            type_id = str(raw)
-            if not isinstance(raw, str):
-                ctx.change(traits.at("objectTypeId"), raw, type_id, "type")
+        elif _is_type_id(traits.peek("objectTypeId")):
+            type_id = str(take_id_text(ctx, traits, "objectTypeId"))
         order = [ctx.options.relationship_key]
         order += [k for k in ("relationship_traits", "relationshipAttributes") if k not in order]
         keys = [k for k in order if k in traits]
@@ -468,7 +469,7 @@ def _object_of(ctx: Context, node: Node) -> dict[str, str]:
         raise ctx.unsupported("Track v2 names the object by its id, and this event has no properties.objectId")
     object_id = fit_id(ctx, props.take("objectId"), "objectId")
     if "objectTypeId" in props:
-        type_id = str(props.take("objectTypeId"))
+        type_id = str(take_id_text(ctx, props, "objectTypeId"))
     elif isinstance(props.peek("object_type_id"), str):
         type_id = props.take("object_type_id")
     else:

@@ -1,0 +1,79 @@
+"""Edge cases where a value was once lost without a word, or an output came out invalid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cio_schemas import Request, convert, is_valid, iter_errors
+from cio_schemas.errors import LossyConversionError, UnsupportedConversionError
+
+
+def _post(path: str, body: dict[str, Any]) -> Request:
+    return Request("POST", path, body)
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+@pytest.mark.parametrize("fraction", [".0009", ".0001", ".000001", ".0000001", ".1", ".001"])
+def test_any_sub_second_digit_dropped_going_to_track_is_a_precision_loss(target: str, fraction: str) -> None:
+    stamp = f"2024-01-01T00:00:00{fraction}Z"
+    request = _post("/v1/identify", {"userId": "u", "timestamp": stamp, "traits": {"seen": stamp}})
+    with pytest.raises(LossyConversionError):
+        convert(request, target, strict=True)
+    losses = {(x.pointer, x.reason) for x in convert(request, target).losses}
+    assert losses == {("/body/timestamp", "precision"), ("/body/traits/seen", "precision")}
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+def test_whole_seconds_with_zero_digits_are_not_a_loss(target: str) -> None:
+    stamp = "2024-01-01T00:00:00.000000Z"
+    assert convert(_post("/v1/identify", {"userId": "u", "timestamp": stamp}), target).losses == ()
+
+
+@pytest.mark.parametrize(("user_id", "previous_id"), [("x" * 151, "p"), ("u", "é" * 76)])
+def test_an_alias_whose_ids_do_not_fit_a_track_v1_merge_is_unsupported(user_id: str, previous_id: str) -> None:
+    with pytest.raises(UnsupportedConversionError, match="150 bytes"):
+        convert(_post("/v1/alias", {"userId": user_id, "previousId": previous_id}), "track-v1")
+    fits = convert(_post("/v1/alias", {"userId": "x" * 150, "previousId": "p"}), "track-v1")
+    assert is_valid(fits.requests[0])
+
+
+def test_a_lone_surrogate_in_a_path_is_invalid() -> None:
+    request = Request("PUT", "/api/v1/customers/\ud800", {"a": 1})
+    [problem] = iter_errors(request)
+    assert problem.keyword == "path" and "surrogate" in problem.message
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+@pytest.mark.parametrize(("raw", "text"), [(1.0, "1"), (7, "7")])  # the semantic schema takes integers
+def test_a_relationship_deleted_object_type_is_written_as_track_writes_ids(target: str, raw: Any, text: str) -> None:
+    properties = {"objectId": "o", "objectTypeId": raw}
+    result = convert(
+        _post("/v1/track", {"userId": "u", "event": "Relationship Deleted", "properties": properties}), target
+    )
+    body = result.requests[0].body
+    relationships = body["cio_relationships"]
+    [relationship] = relationships["relationships"] if isinstance(relationships, dict) else relationships
+    assert relationship["identifiers"] == {"object_type_id": text, "object_id": "o"}
+    changes = [(c.pointer, c.before, c.after) for c in result.changes]
+    assert changes == [("/body/properties/objectTypeId", raw, text)]
+    assert result.losses == ()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/identify", {"userId": "  ", "traits": {"email": "a@example.com"}}),
+        ("/v1/track", {"userId": "  ", "anonymousId": "an", "event": "e"}),
+        ("/v1/page", {"userId": "", "anonymousId": "an", "name": "Home"}),
+    ],
+)
+def test_a_blank_user_id_is_reported_going_to_track_v1(path: str, body: dict[str, Any]) -> None:
+    result = convert(_post(path, body), "track-v1")
+    assert ("/body/userId", "ignored") in [(x.pointer, x.reason) for x in result.losses]
+
+
+def test_a_null_user_id_is_no_loss() -> None:
+    result = convert(_post("/v1/track", {"userId": None, "anonymousId": "an", "event": "e"}), "track-v1")
+    assert result.losses == ()
