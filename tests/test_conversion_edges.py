@@ -77,3 +77,39 @@ def test_a_blank_user_id_is_reported_going_to_track_v1(path: str, body: dict[str
 def test_a_null_user_id_is_no_loss() -> None:
     result = convert(_post("/v1/track", {"userId": None, "anonymousId": "an", "event": "e"}), "track-v1")
     assert result.losses == ()
+
+
+def _round_trip(request: Request, via: str) -> tuple[Any, list[tuple[str, str]]]:
+    from cio_schemas import convert_many
+
+    there = convert(request, via)
+    back = convert_many(there.requests, request.route.api)
+    [out] = [r for c in back for r in c.requests]
+    return out.body, [(x.pointer, x.reason) for x in there.losses] + [
+        (x.pointer, x.reason) for c in back for x in c.losses
+    ]
+
+
+def test_a_v2_page_category_comes_back_as_the_string_it_was() -> None:
+    body = {"type": "person", "action": "page", "identifiers": {"id": "u"}, "name": "https://a"}
+    request = _post("/api/v2/entity", {**body, "attributes": {"category": "2024-01-01", "seen": 5}})
+    assert _round_trip(request, "pipelines") == (request.body, [])
+
+
+def test_an_object_attribute_named_object_type_id_is_reported_going_to_pipelines() -> None:
+    identifiers = {"object_type_id": "1", "object_id": "o"}
+    request = _post(
+        "/api/v2/entity",
+        {"type": "object", "action": "identify", "identifiers": identifiers, "attributes": {"objectTypeId": "x"}},
+    )
+    result = convert(request, "pipelines")
+    assert [(x.pointer, x.reason) for x in result.losses] == [("/body/attributes/objectTypeId", "conflict")]
+    assert "objectTypeId" not in result.requests[0].body["traits"]
+
+
+@pytest.mark.parametrize("created", [1e16, 1000000000.0, 10**10])
+@pytest.mark.parametrize("via", ["pipelines", "track-v2"])
+def test_a_whole_number_created_at_survives_a_track_v1_round_trip(created: Any, via: str) -> None:
+    request = Request("PUT", "/api/v1/customers/u", {"created_at": created})
+    body, losses = _round_trip(request, via)
+    assert body == {"created_at": created} and losses == []

@@ -147,11 +147,16 @@ def take_object_id(ctx: Context, node: Node) -> str:
     return fit_id(ctx, object_id, "groupId")
 
 
-def is_type_id(value: Any) -> bool:
-    """An object type id as the libraries send it: a string, an integer, or a float holding an integer."""
+def is_whole_number(value: Any) -> bool:
+    """An integer as JSON Schema reads one: an ``int`` (not a ``bool``) or a ``float`` holding a whole number."""
     if isinstance(value, float):
         return value.is_integer()
-    return isinstance(value, (str, int)) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_type_id(value: Any) -> bool:
+    """An object type id as the libraries send it: a string, an integer, or a float holding an integer."""
+    return isinstance(value, str) or is_whole_number(value)
 
 
 def take_id_text(ctx: Context, node: Node, key: str) -> Any:

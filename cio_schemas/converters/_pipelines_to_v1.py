@@ -40,15 +40,14 @@ from ._common import (
     classify,
     device_attributes,
     fit_id,
+    is_type_id,
+    is_whole_number,
     page_url,
     take_id_text,
     take_object_id,
     to_track_time,
     track_attributes,
     v1_request,
-)
-from ._common import (
-    is_type_id as _is_type_id,
 )
 
 __all__ = ["coalesce"]
@@ -118,9 +117,7 @@ def _attribute_problem(key: str, value: Any) -> str | None:
             return "Track v1 takes anonymous_id as a string"
         return None
     if key in ("created_at", "_timestamp"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            return f"Track v1 takes {key} as Unix seconds (an integer)"
-        return None
+        return None if is_whole_number(value) else f"Track v1 takes {key} as Unix seconds (an integer)"
     if key in ("_update", "unsubscribed"):
         return None if isinstance(value, bool) else f"Track v1 takes {key} as a boolean"
     if key == "cio_subscription_preferences":
@@ -315,7 +312,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
         if "object_type_id" in traits:
             type_id = traits.take("object_type_id")
             traits.drop("objectTypeId", "conflict", "the object type is already given by object_type_id")
-        elif _is_type_id(traits.peek("objectTypeId")):
+        elif is_type_id(traits.peek("objectTypeId")):
             type_id = str(take_id_text(ctx, traits, "objectTypeId"))
         keys = [k for k in ("relationship_traits", "relationshipAttributes") if k in traits]
         if keys:

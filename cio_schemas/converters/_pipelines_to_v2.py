@@ -49,15 +49,13 @@ from . import COALESCERS, Converter, register
 from ._common import (
     device_attributes,
     fit_id,
+    is_type_id,
     page_url,
     take_id_text,
     take_object_id,
     to_track_time,
     track_attributes,
     v2_identifiers,
-)
-from ._common import (
-    is_type_id as _is_type_id,
 )
 
 __all__ = ["coalesce"]
@@ -202,6 +200,8 @@ def _event_attributes(ctx: Context, props: Node, kind: str) -> dict[str, Any] | 
                 props.drop(key, "not-allowed", f"Track v2 takes page attributes.{key} as a string")
             elif key in props:
                 kept[key] = props.take(key)
+        if isinstance(props.peek("category"), str):  # a page property Pipelines types as a string: kept as one
+            kept["category"] = props.take("category")
         keywords = props.peek("keywords")
         if "keywords" in props and not (isinstance(keywords, list) and all(isinstance(k, str) for k in keywords)):
             props.drop("keywords", "not-allowed", "Track v2 takes page attributes.keywords as a list of strings")
@@ -327,7 +327,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
         if "object_type_id" in traits:
             type_id = traits.take("object_type_id")
             traits.drop("objectTypeId", "conflict", "the object type is already given by object_type_id")
-        elif _is_type_id(traits.peek("objectTypeId")):
+        elif is_type_id(traits.peek("objectTypeId")):
             type_id = str(take_id_text(ctx, traits, "objectTypeId"))
         order = [ctx.options.relationship_key]
         order += [k for k in ("relationship_traits", "relationshipAttributes") if k not in order]

@@ -41,7 +41,7 @@ from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
 from . import UNSUPPORTED, Converter, register
-from ._common import classify, v1_request
+from ._common import classify, is_whole_number, v1_request
 
 __all__: list[str] = []
 
@@ -314,9 +314,7 @@ def _attribute_problem(key: str, value: Any) -> str | None:
     if key == "anonymous_id":
         return None if isinstance(value, str) else "Track v1 takes anonymous_id as a string"
     if key == "created_at":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return None
-        return "Track v1 takes created_at as Unix seconds (an integer)"
+        return None if is_whole_number(value) else "Track v1 takes created_at as Unix seconds (an integer)"
     if key == "_timestamp":
         return "Track v1 reserves _timestamp for the time of the update (Track v2's timestamp)"
     if key == "cio_relationships":

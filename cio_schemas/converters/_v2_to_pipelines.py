@@ -75,7 +75,7 @@ _RESERVED_TRAITS = ("email", "createdAt", "unsubscribed", "cio_subscription_pref
 _PAGE_STRING_PROPERTIES = ("category", "title", "referrer", "path", "search")
 
 #: Group ``traits`` keys with a meaning of their own: an object attribute cannot use them.
-_GROUP_RESERVED = ("object_type_id", "relationshipAttributes", "relationship_traits")
+_GROUP_RESERVED = ("object_type_id", "objectTypeId", "relationshipAttributes", "relationship_traits")
 
 _NO_PERSON = (
     "Pipelines names a person by userId (an id, an email or cio_<cio_id>), and this person is named only "
