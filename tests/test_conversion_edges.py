@@ -113,3 +113,35 @@ def test_a_whole_number_created_at_survives_a_track_v1_round_trip(created: Any, 
     request = Request("PUT", "/api/v1/customers/u", {"created_at": created})
     body, losses = _round_trip(request, via)
     assert body == {"created_at": created} and losses == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "user_id", "path", "lost"),
+    [
+        ("auto", "cio_abc", "/api/v1/customers/cio_abc", False),
+        ("cio_id", "abc", "/api/v1/customers/cio_abc", False),
+        ("cio_id", "cio_abc", "/api/v1/customers/cio_abc", False),
+        ("id", "cio_abc", "/api/v1/customers/cio_abc", True),
+        ("email", "abc", "/api/v1/customers/abc", True),
+        ("email", "a@example.com", "/api/v1/customers/a%40example.com", False),
+    ],
+)
+@pytest.mark.parametrize("call", ["/v1/identify", "/v1/track", "/v1/group"])
+def test_identifier_kind_is_honoured_in_track_v1_paths(
+    kind: str, user_id: str, path: str, lost: bool, call: str
+) -> None:
+    body = {"userId": user_id, "event": "e", "groupId": "g"} if call != "/v1/identify" else {"userId": user_id}
+    if call == "/v1/group":
+        body.pop("event")
+    result = convert(_post(call, body), "track-v1", identifier_kind=kind)
+    assert result.requests[0].path.startswith(path)
+    kinds = [(x.pointer, x.reason) for x in result.losses if x.reason == "identifier-kind"]
+    assert kinds == ([("/body/userId", "identifier-kind")] if lost else [])
+
+
+@pytest.mark.parametrize("key", ["_update", "_timestamp"])
+def test_track_v1_control_fields_cannot_come_from_traits(key: str) -> None:
+    value = True if key == "_update" else 1700000000
+    result = convert(_post("/v1/identify", {"userId": "u", "traits": {key: value, "plan": "pro"}}), "track-v1")
+    assert result.requests[0].body == {"plan": "pro"}
+    assert [(x.pointer, x.reason) for x in result.losses] == [(f"/body/traits/{key}", "not-allowed")]

@@ -181,9 +181,11 @@ def convert_many(
     """Convert a sequence, merging adjacent outputs that belong together.
 
     Converting ``[identify, group, group]`` to Track v1 gives one ``PUT`` with
-    both relationships (the last conversion carries the merged requests, the
-    ones it absorbed carry none), which is what makes Track → Pipelines →
-    Track round trips exact.
+    both relationships, which is what makes Track → Pipelines → Track round
+    trips exact. One :class:`Conversion` is returned per input, in order, each
+    with its own losses, changes and notes; every output request, merged or
+    not, is carried by the last one (in order), and the others carry none.
+    To send the result, send ``[r for c in conversions for r in c.requests]``.
     """
     if isinstance(requests, (Request, str, bytes, bytearray, Mapping)) or not isinstance(requests, Iterable):
         hint = "; for one request use convert()" if isinstance(requests, Request) else ""

@@ -70,6 +70,27 @@ def v2_identifiers(ctx: Context, user_id: str, pointer: str) -> dict[str, str]:
     return {kind: value}
 
 
+def v1_path_identifier(ctx: Context, user_id: str, pointer: str) -> str:
+    """The Track v1 path identifier for a Pipelines ``userId``, within Track's identifier limit.
+
+    Track v1 reads the kind of a path identifier from its shape (``cio_`` prefix,
+    email, else id), as :func:`classify` does. The ``identifier_kind`` option is
+    honoured: ``"cio_id"`` adds the ``cio_`` prefix; a kind the path cannot show
+    (``"id"`` for ``cio_abc``, ``"email"`` for ``abc``) is reported as ``identifier-kind``.
+    """
+    kind, bare = classify(user_id, ctx.options.identifier_kind)
+    path_id = "cio_" + bare if kind == "cio_id" else bare
+    shown = classify(path_id)[0]
+    if shown != kind:
+        ctx.lose(
+            pointer,
+            user_id,
+            "identifier-kind",
+            f"identifier_kind is {kind!r}, but Track v1 reads this path identifier as a {shown} from its shape",
+        )
+    return fit_id(ctx, path_id, "userId")
+
+
 def user_id_from_v2(ctx: Context, identifiers: Node) -> str | None:
     """The Pipelines ``userId`` for v2 person ``identifiers`` (``cio_id`` gets its ``cio_`` prefix).
 

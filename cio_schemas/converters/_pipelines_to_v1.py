@@ -47,6 +47,7 @@ from ._common import (
     take_object_id,
     to_track_time,
     track_attributes,
+    v1_path_identifier,
     v1_request,
 )
 
@@ -75,7 +76,7 @@ def _person(ctx: Context, node: Node) -> str:
     user_id = node.take("userId")
     if not _present(user_id):
         raise ctx.unsupported("Track v1 names the person in the path, and this event's userId is empty")
-    return fit_id(ctx, user_id, "userId")
+    return v1_path_identifier(ctx, user_id, node.at("userId"))
 
 
 def _blank_user_id(node: Node, instead: str) -> None:
@@ -185,7 +186,7 @@ def _event_request(node: Node, ctx: Context, body: dict[str, Any], *, kind: str)
         node.take("userId")
         if isinstance(anonymous_id, str):
             body["anonymous_id"] = node.take("anonymousId")
-        return [v1_request(ctx, "track", body, identifier=fit_id(ctx, user_id, "userId"))]
+        return [v1_request(ctx, "track", body, identifier=v1_path_identifier(ctx, user_id, node.at("userId")))]
     _blank_user_id(node, "the event goes to the anonymousId")
     if _present(anonymous_id):
         body["anonymous_id"] = node.take("anonymousId")
@@ -207,7 +208,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     email: Any = traits.peek("email") if traits is not None else None
     if _present(user_id):
         node.take("userId")
-        identifier = fit_id(ctx, user_id, "userId")
+        identifier = v1_path_identifier(ctx, user_id, node.at("userId"))
     elif _present(email):
         _blank_user_id(node, "the person is named by the email trait")
         identifier = fit_id(ctx, email, "email trait")
@@ -227,6 +228,8 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     if timestamp is not None:
         body["_timestamp"] = timestamp
     if traits is not None:
+        for key, what in (("_update", "its update-only flag"), ("_timestamp", "the time of the update")):
+            traits.drop(key, "not-allowed", f"Track v1 reserves {key} for {what}; a trait cannot set it")
         rest = traits.rest()
         candidates: dict[str, Any] = {}
         for key, value in rest.items():
@@ -332,7 +335,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
     if attributes is not None:
         relationship["relationship_attributes"] = attributes
     body = {"cio_relationships": {"action": "add_relationships", "relationships": [relationship]}}
-    return [v1_request(ctx, "identify", body, identifier=fit_id(ctx, user_id, "userId"))]
+    return [v1_request(ctx, "identify", body, identifier=v1_path_identifier(ctx, user_id, node.at("userId")))]
 
 
 def _reference(ctx: Context, value: str, what: str) -> dict[str, str]:
