@@ -145,3 +145,15 @@ def test_track_v1_control_fields_cannot_come_from_traits(key: str) -> None:
     result = convert(_post("/v1/identify", {"userId": "u", "traits": {key: value, "plan": "pro"}}), "track-v1")
     assert result.requests[0].body == {"plan": "pro"}
     assert [(x.pointer, x.reason) for x in result.losses] == [(f"/body/traits/{key}", "not-allowed")]
+
+
+@pytest.mark.parametrize("target", ["pipelines", "track-v2"])
+def test_a_query_string_dropped_in_conversion_is_reported(target: str) -> None:
+    result = convert(Request("PUT", "/api/v1/customers/u?id_type=email", {"plan": "pro"}), target)
+    assert [(x.pointer, x.value, x.reason) for x in result.losses] == [("/path", "?id_type=email", "no-home")]
+    assert "?" not in result.requests[0].path
+
+
+def test_a_v1_path_identifier_blank_without_its_cio_prefix_names_nobody_in_track_v2() -> None:
+    with pytest.raises(UnsupportedConversionError, match="blank once its cio_ prefix is removed"):
+        convert(Request("PUT", "/api/v1/customers/cio_", {"plan": "pro"}), "track-v2")

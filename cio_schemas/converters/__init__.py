@@ -158,6 +158,9 @@ def convert(
     body = request.body if plain else tuples_as_lists(request.body)  # converters read arrays as lists
     work = request if body is request.body else Request(request.method, request.path, body)
     out = _convert_batch(work, ctx) if route.batch else _convert_one(work, source_kind(work), ctx, "/body")
+    query = request.path.partition("?")[2]
+    if query:  # no converter reads a query string, and no target route takes one
+        ctx.lose("/path", "?" + query, "no-home", f"{to} requests carry no query string")
     ctx.finish()
     coalesce = COALESCERS.get(to)
     if coalesce is not None and (not route.batch or to == "track-v1"):

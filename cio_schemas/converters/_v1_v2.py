@@ -71,6 +71,10 @@ def _identifiers(request: Request, ctx: Context) -> dict[str, str]:
     """The v2 ``identifiers`` of the person in a v1 path (by its shape, or the ``identifier_kind`` option)."""
     value = request.params["identifier"]
     kind, bare = classify(value, ctx.options.identifier_kind)
+    if not bare.strip():
+        raise ctx.unsupported(
+            f"the path identifier {value!r} is blank once its cio_ prefix is removed, and names nobody"
+        )
     return {kind: bare}
 
 
