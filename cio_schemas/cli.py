@@ -139,7 +139,7 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
 
     errors: list[dict[str, Any]] = []
     parse_errors: list[dict[str, Any]] = []
-    checked = 0
+    checked = bad = 0
     inputs = _Inputs(args.files, stdin, stderr)
     for env in inputs.envelopes():
         checked += 1
@@ -147,20 +147,18 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
             request = _request(env)
             route = f"{request.method} {request.path}"
             problems = list(iter_errors(request))
-        except InvalidJSONError as exc:
-            parse_errors.append({**env.source.to_dict(), "message": str(exc)})
-            if args.format == "text":
-                stdout.write(f"{env.source.label()}: invalid JSON: {exc}\n")
-            continue
         except CioSchemasError as exc:
+            bad += 1
             parse_errors.append({**env.source.to_dict(), "message": str(exc)})
             if args.format == "text":
-                stdout.write(f"{env.source.label()}: {exc}\n")
+                what = "invalid JSON: " if isinstance(exc, InvalidJSONError) else ""
+                stdout.write(f"{env.source.label()}: {what}{exc}\n")
             continue
         for p in problems:
             errors.append({**env.source.to_dict(), "route": route, **p.to_dict()})
             if args.format == "text":
                 stdout.write(f"{env.source.label()}: {route}: {p.pointer or '(body)'}: {p.message} [{p.keyword}]\n")
+        bad += bool(problems)
     failed = bool(errors or parse_errors or inputs.unreadable)
     if args.format == "json":
         _emit_json(
@@ -169,6 +167,8 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
         )
     elif not failed:
         stdout.write(f"ok: {checked} request{'s' if checked != 1 else ''} valid\n")
+    else:
+        stdout.write(f"fail: {bad} of {checked} request{'s' if checked != 1 else ''} invalid\n")
     return inputs.code(EXIT_INVALID if failed else EXIT_OK)
 
 

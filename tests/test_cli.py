@@ -35,10 +35,10 @@ def test_examples_are_valid() -> None:
 def test_invalid_envelope_text_report_and_exit_1() -> None:
     code, out, _ = cli("validate", "-", stdin=(json.dumps(GOOD) + "\n" + json.dumps(BAD) + "\n").encode())
     assert code == 1
-    assert (
-        out.strip()
-        == "<stdin>:2: PUT /api/v1/customers/42/devices: /device/platform: 'web' is not one of ['ios', 'android'] [enum]"
-    )
+    assert out.splitlines() == [
+        "<stdin>:2: PUT /api/v1/customers/42/devices: /device/platform: 'web' is not one of ['ios', 'android'] [enum]",
+        "fail: 1 of 2 requests invalid",
+    ]
 
 
 def test_json_report() -> None:
@@ -76,7 +76,9 @@ def test_a_truncated_jsonl_line_is_reported_at_its_own_line(tmp_path: Path) -> N
     path.write_text(json.dumps(GOOD) + '\n{"a": 1\n' + json.dumps(GOOD) + "\n")
     code, out, _ = cli("validate", str(path))
     assert code == 1
-    assert out == f"{path}:2: invalid JSON: line 2, column 8: truncated JSON: Expecting ',' delimiter\n"
+    assert out == (
+        f"{path}:2: invalid JSON: line 2, column 8: truncated JSON: Expecting ',' delimiter\nfail: 1 of 3 requests invalid\n"
+    )
     one = tmp_path / "one.jsonl"
     one.write_text('{"a": 1\n')
     code, out, _ = cli("validate", "-o", "json", str(one))

@@ -221,9 +221,8 @@ def _v2_has_no_form(envelope: dict[str, Any]) -> bool:
     if envelope["path"] == "/api/v1/push/events":
         return not all(isinstance(body.get(k), str) for k in ("delivery_id", "event", "device_id"))
     identifier = Request.from_json(envelope).params.get("identifier")
-    if identifier is not None and identifier.startswith("cio_") and not identifier[4:].strip():
-        return True  # a cio_id that is blank names nobody
-    return False
+    # a cio_id that is blank names nobody
+    return identifier is not None and identifier.startswith("cio_") and not identifier[4:].strip()
 
 
 def _expected_back(envelope: dict[str, Any]) -> list[list[dict[str, Any]]]:
