@@ -157,3 +157,31 @@ def test_a_query_string_dropped_in_conversion_is_reported(target: str) -> None:
 def test_a_v1_path_identifier_blank_without_its_cio_prefix_names_nobody_in_track_v2() -> None:
     with pytest.raises(UnsupportedConversionError, match="blank once its cio_ prefix is removed"):
         convert(Request("PUT", "/api/v1/customers/cio_", {"plan": "pro"}), "track-v2")
+
+
+def test_a_request_converted_to_its_own_api_is_itself_when_it_fits() -> None:
+    request = _post("/v1/track", {"userId": "u", "event": "e"})
+    result = convert(request, "pipelines")
+    assert result.requests == (request,) and result.requests[0] is request and result.losses == ()
+
+
+def test_a_single_request_over_its_own_api_limit_is_a_too_large_loss() -> None:
+    request = Request("PUT", "/api/v1/customers/u", {f"k{i}": "x" * 900 for i in range(40)})  # ~36 KB
+    result = convert(request, "track-v1")
+    assert result.requests == ()
+    assert [(x.pointer, x.reason) for x in result.losses] == [("/body", "too-large")]
+
+
+def test_a_batch_over_its_own_api_limit_is_repacked_in_order() -> None:
+    from cio_schemas import check_size
+
+    items = [{"type": "track", "userId": f"u{i}", "event": "e", "properties": {"pad": "x" * 20_000}} for i in range(70)]
+    big = {"type": "track", "userId": "big", "event": "e", "properties": {"pad": "x" * 70_000}}
+    request = _post("/v1/batch", {"batch": [*items[:10], big, *items[10:]], "context": {"ip": "203.0.113.1"}})
+    result = convert(request, "pipelines")
+    assert len(result.requests) == 2
+    for out in result.requests:
+        check_size(out)
+        assert out.body["context"] == {"ip": "203.0.113.1"}
+    assert [i["userId"] for r in result.requests for i in r.body["batch"]] == [i["userId"] for i in items]
+    assert [(x.pointer, x.reason) for x in result.losses] == [("/body/batch/10", "too-large")]

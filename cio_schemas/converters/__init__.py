@@ -20,7 +20,7 @@ from ..conversion import Context, Conversion, ConvertOptions, Node, Target
 from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
 from ..jsonio import is_plain, tuples_as_lists
 from ..request import Request
-from ..sizes import get_limits
+from ..sizes import get_limits, split_batch
 from ..validation import check, item_schema, track_schema
 from ._batch import keep_fitting, pack
 
@@ -123,6 +123,28 @@ def _check_target(function: str, to: object) -> None:
         )
 
 
+def _within_limits(request: Request, ctx: Context) -> list[Request]:
+    """A request converted to its own API: itself, or, over the limits, what of it the API takes.
+
+    A batch over its limit is re-packed into as many batches as it needs (in
+    order, batch-level keys copied into each); an item too large on its own,
+    or a single request over the limit, is reported as a ``too-large`` loss.
+    """
+    route = request.route
+    if not route.batch:
+        return keep_fitting([request], ctx, "/body", request.body)
+    body = request.body
+    if not body["batch"]:
+        return [request]
+    extra = {k: v for k, v in body.items() if k != "batch"}
+    split = split_batch(body["batch"], route.api, ctx.limits, extra=extra)
+    for rejected in split.rejected:
+        ctx.lose(f"/body/batch/{rejected.index}", rejected.item, "too-large", rejected.reason)
+    if len(split.batches) == 1 and not split.rejected:
+        return [request]
+    return [Request._for_route(route, batch) for batch in split.batches]
+
+
 def convert(
     request: Request,
     to: Target | str,
@@ -153,8 +175,8 @@ def convert(
     check(request, plain)
     ctx = Context(source=request, target=to, options=options)
     route = request.route
-    if route.api == to:
-        return ctx.result([request])
+    if route.api == to:  # nothing to convert; the request is only kept within the API's limits
+        return ctx.result(_within_limits(request, ctx))
     body = request.body if plain else tuples_as_lists(request.body)  # converters read arrays as lists
     work = request if body is request.body else Request(request.method, request.path, body)
     out = _convert_batch(work, ctx) if route.batch else _convert_one(work, source_kind(work), ctx, "/body")
