@@ -167,6 +167,23 @@ _DATETIME_NO_CALENDAR = (
 )
 
 
+#: A flat object whose compact JSON is short, whatever it holds: names of at most 50 characters, values that
+#: are strings of at most 200 characters, booleans, null, or numbers within ±10^15 (at most 24 characters as
+#: Python writes floats). A character takes at most 6 bytes (``\u001f``), so one member, with its quotes,
+#: colon and comma, takes at most :data:`_FLAT_PROPERTY_BYTES`; ``(limit - 1) // that`` members fit ``limit``
+#: with the braces.
+_FLAT_OBJECT: dict[str, Any] = {
+    "propertyNames": {"maxLength": 50},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "string", "maxLength": 200},
+            {"type": ["boolean", "null"]},
+            {"type": "number", "minimum": -(10**15), "maximum": 10**15},
+        ]
+    },
+}
+_FLAT_PROPERTY_BYTES = (6 * 50 + 2) + 1 + (6 * 200 + 2) + 1
+
 #: Keywords whose value maps names (property names, definition names) to schemas.
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas", "$defs", "definitions"})
 
@@ -179,7 +196,8 @@ def _native_first(node: Any) -> Any:
     branch that holds): ``format: email`` is ``"@" in`` the string, i.e.
     ``pattern: "@"``; a ``date-time`` whose day is 01-28 needs no calendar; a
     string of at most ``limit // 4`` characters cannot exceed ``maxBytes: limit``
-    (UTF-8 takes at most 4 bytes per character). Other formats are dropped: only
+    (UTF-8 takes at most 4 bytes per character), nor can a small flat object
+    (:data:`_FLAT_OBJECT`). Other formats are dropped: only
     these two are asserted, by every engine.
     """
     if isinstance(node, list):
@@ -205,7 +223,11 @@ def _native_first(node: Any) -> Any:
     limit = out.get("maxBytes")
     if type(limit) is int and limit >= 0:
         del out["maxBytes"]
-        guards.append({"anyOf": [{"type": "string", "maxLength": limit // 4}, {"maxBytes": limit}]})
+        native: list[Any] = [{"type": "string", "maxLength": limit // 4}]
+        most = (limit - 1) // _FLAT_PROPERTY_BYTES
+        if most >= 1:
+            native.append({"type": "object", "maxProperties": most, **_FLAT_OBJECT})
+        guards.append({"anyOf": [*native, {"maxBytes": limit}]})
     if guards:
         out["allOf"] = [*out.get("allOf", ()), *guards]
     return out

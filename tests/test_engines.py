@@ -224,3 +224,44 @@ def test_rust_date_time_verdicts_agree_on_generated_strings(text: str) -> None:
     from cio_schemas.registry import _is_datetime
 
     assert _rust({"format": "date-time"}).is_valid(text) is _is_datetime(text)
+
+
+_FLAT_VALUES = (
+    st.text(max_size=210)
+    | st.booleans()
+    | st.none()
+    | st.integers(min_value=-(10**16), max_value=10**16)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+
+
+@given(
+    st.dictionaries(st.text(max_size=55), _FLAT_VALUES | st.lists(st.integers(), max_size=3), max_size=80),
+    st.integers(min_value=0, max_value=120_000),
+)
+def test_rust_object_max_bytes_verdicts_agree(value: dict[str, Any], slack: int) -> None:
+    from cio_schemas.registry import FORMAT_CHECKER, CioValidator, json_byte_length
+
+    for limit in {max(json_byte_length(value) - 1, 0), json_byte_length(value), slack, 1506, 1507, 100_000}:
+        schema = {"maxBytes": limit}
+        expected = CioValidator(schema, format_checker=FORMAT_CHECKER).is_valid(value)
+        assert _rust(schema).is_valid(value) is expected, (limit, value)
+
+
+def test_rust_measures_only_objects_it_cannot_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cio_schemas import registry
+
+    measured: list[Any] = []
+    original = registry._FastMaxBytes.validate
+
+    def counted(self: Any, instance: Any) -> None:
+        measured.append(instance)
+        original(self, instance)
+
+    monkeypatch.setattr(registry._FastMaxBytes, "validate", counted)
+    validator = _rust({"properties": {"data": {"type": "object", "maxBytes": 100_000}}})
+    flat = {"price": 12.5, "sku": "SKU-1", "note": "é" * 200, "ok": True, "none": None, "n": -(10**15)}
+    assert validator.is_valid({"data": flat}) and measured == []
+    nested = {"items": [{"sku": "SKU-1"}]}
+    assert validator.is_valid({"data": nested}) and measured == [nested]
+    assert not validator.is_valid({"data": {"big": "x" * 100_001}})
