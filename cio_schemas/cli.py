@@ -80,11 +80,16 @@ class _Inputs:
         self.stdin = stdin
         self.stderr = stderr
         self.unreadable = 0
+        #: With several processes, messages wait here until the output before them is written.
+        self.deferred: list[str] | None = None
 
     def skip(self, message: str) -> None:
         """Report a file that cannot be read (or read on)."""
         self.unreadable += 1
-        self.stderr.write(f"error: {message}\n")
+        if self.deferred is not None:
+            self.deferred.append(f"error: {message}\n")
+        else:
+            self.stderr.write(f"error: {message}\n")
 
     def streams(self) -> Iterator[tuple[str, IO[bytes]]]:
         """``(label, binary stream)`` for every readable file; a read error ends that file only."""
@@ -168,7 +173,10 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
     elif not failed:
         stdout.write(f"ok: {checked} request{'s' if checked != 1 else ''} valid\n")
     else:
-        stdout.write(f"fail: {bad} of {checked} request{'s' if checked != 1 else ''} invalid\n")
+        summary = [f"{bad} of {checked} request{'s' if checked != 1 else ''} invalid"] if bad or checked else []
+        if inputs.unreadable:
+            summary.append(f"{inputs.unreadable} file{'s' if inputs.unreadable != 1 else ''} unreadable")
+        stdout.write(f"fail: {', '.join(summary)}\n")
     return inputs.code(EXIT_INVALID if failed else EXIT_OK)
 
 
@@ -354,19 +362,37 @@ class _Whole:
     data: bytes
 
 
-def _raw_chunks(inputs: _Inputs, size: int) -> Iterator[list[tuple[str, int, bytes]] | _Whole]:
-    """Chunks of the non-blank lines of JSON Lines files, and every other file as a :class:`_Whole`."""
+@dataclass(frozen=True)
+class _Skipped:
+    """Where the messages about unreadable files belong in the output order."""
+
+    messages: tuple[str, ...]
+
+
+def _raw_chunks(inputs: _Inputs, size: int) -> Iterator[list[tuple[str, int, bytes]] | _Whole | _Skipped]:
+    """Chunks of the non-blank lines of JSON Lines files, every other file as a :class:`_Whole`, and the
+    messages about unreadable files, in input order."""
+    deferred = inputs.deferred = []
+
+    def skipped() -> Iterator[_Skipped]:
+        if deferred:
+            yield _Skipped(tuple(deferred))
+            deferred.clear()
+
     for label, stream in inputs.streams():
+        yield from skipped()  # a file that could not be opened comes before this one
         try:
             yield from _file_chunks(label, stream, size)
         except OSError as exc:
             inputs.skip(f"cannot read {label}: {exc.strerror or exc}")
+        yield from skipped()
+    yield from skipped()
 
 
 def _file_chunks(label: str, stream: IO[bytes], size: int) -> Iterator[list[tuple[str, int, bytes]] | _Whole]:
     """One file's chunks. It is JSON Lines, as :func:`~cio_schemas.jsonio.iter_documents` decides, when its
     first or second non-blank line is JSON on its own; else it is one :class:`_Whole`."""
-    from .jsonio import loads
+    from .jsonio import is_json_lines, loads
 
     head: list[bytes] = []  # every line up to the second non-blank one, blank ones included
     firsts: list[tuple[int, bytes]] = []
@@ -376,16 +402,22 @@ def _file_chunks(label: str, stream: IO[bytes], size: int) -> Iterator[list[tupl
             firsts.append((len(head), raw))
             if len(firsts) == 2:
                 break
-    if not any(_parses(loads, raw, ln) for ln, raw in firsts):
+    parses = [_parses(loads, raw, ln) for ln, raw in firsts] + [False, False]
+    if not firsts or not is_json_lines(firsts[0][1], parses[0], parses[1]):
         yield _Whole(label, b"".join(head) + stream.read())
         return
     chunk = [(label, ln, raw) for ln, raw in firsts]
-    for lineno, raw in enumerate(stream, len(head) + 1):
-        if raw.strip():
-            chunk.append((label, lineno, raw))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
+    try:
+        for lineno, raw in enumerate(stream, len(head) + 1):
+            if raw.strip():
+                chunk.append((label, lineno, raw))
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+    except OSError:  # the lines read before a read error are converted, as with one process
+        if chunk:
+            yield chunk
+        raise
     if chunk:
         yield chunk
 
@@ -418,6 +450,11 @@ def _parallel(args: argparse.Namespace, options: Any, inputs: _Inputs) -> Iterat
     with ctx.Pool(args.jobs) as pool:
         pending: collections.deque[Any] = collections.deque()
         for chunk in _raw_chunks(inputs, 500):
+            if isinstance(chunk, _Skipped):  # in order: everything before it first
+                while pending:
+                    yield pending.popleft().get()
+                inputs.stderr.write("".join(chunk.messages))
+                continue
             if isinstance(chunk, _Whole):  # in order: everything before it first
                 while pending:
                     yield pending.popleft().get()
@@ -432,17 +469,46 @@ def _parallel(args: argparse.Namespace, options: Any, inputs: _Inputs) -> Iterat
             yield pending.popleft().get()
 
 
-def _report_file(option: str, path: str | None, inputs: Sequence[str]) -> IO[str] | None:
-    """The file ``--losses`` / ``--changes`` writes to (None without the option); never one of the inputs."""
-    if not path:
-        return None
-    for name in inputs:
-        if name != "-" and os.path.exists(name) and os.path.exists(path) and os.path.samefile(name, path):
-            raise _Usage(f"{option} {path} is also an input file: writing it would erase the input")
+def _is_input(name: str, path: str, stdin: IO[bytes]) -> bool:
+    """Whether writing ``path`` would overwrite the input ``name`` (``-``: whatever standard input reads)."""
     try:
-        return open(path, "w", encoding="utf-8")  # the caller closes it
-    except OSError as exc:
-        raise _Usage(f"cannot write {path}: {exc.strerror or exc}") from None
+        target = os.stat(path)
+        if name == "-":
+            source = os.fstat(stdin.fileno())
+        elif os.path.exists(name):
+            source = os.stat(name)
+        else:
+            return False
+    except (OSError, AttributeError, ValueError):  # no such file yet, or a stdin with no file behind it
+        return False
+    return (source.st_dev, source.st_ino) == (target.st_dev, target.st_ino)
+
+
+def _report_files(args: argparse.Namespace, stdin: IO[bytes]) -> dict[str, IO[str]]:
+    """The files ``--losses`` and ``--changes`` write to, opened only once both are known to be safe:
+    neither may be an input (standard input included), nor may both name one file."""
+    wanted = {option: path for option, path in (("--losses", args.losses), ("--changes", args.changes)) if path}
+    if len(wanted) == 2:
+        a, b = wanted.values()
+        if os.path.realpath(a) == os.path.realpath(b) or (os.path.exists(a) and _is_input(a, b, stdin)):
+            raise _Usage(f"--losses and --changes both name {b}; give each its own file")
+    for option, path in wanted.items():
+        for name in args.files or ["-"]:
+            if _is_input(name, path, stdin):
+                shown = "standard input" if name == "-" else "an input file"
+                raise _Usage(f"{option} {path} is also {shown}: writing it would erase the input")
+    opened: dict[str, IO[str]] = {}
+    try:
+        for option, path in wanted.items():
+            try:
+                opened[option] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+            except OSError as exc:
+                raise _Usage(f"cannot write {path}: {exc.strerror or exc}") from None
+    except _Usage:
+        for handle in opened.values():
+            handle.close()
+        raise
+    return opened
 
 
 def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
@@ -455,13 +521,8 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         identifier_kind=args.identifier_kind,
         convert_iso_attributes=not args.keep_iso,
     )
-    loss_file = _report_file("--losses", args.losses, args.files)
-    try:
-        change_file = _report_file("--changes", args.changes, args.files)
-    except _Usage:
-        if loss_file is not None:
-            loss_file.close()
-        raise
+    reports = _report_files(args, stdin)
+    loss_file, change_file = reports.get("--losses"), reports.get("--changes")
     if args.to == "pipelines" and args.identifier_kind != "auto":
         stderr.write("note: --identifier-kind applies only to Track targets; converting to pipelines ignores it\n")
     inputs = _Inputs(args.files, stdin, stderr)
@@ -483,9 +544,8 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
                 refused += 1
                 stderr.write(message + "\n")
     finally:
-        for report in (loss_file, change_file):
-            if report is not None:
-                report.close()
+        for report in reports.values():
+            report.close()
     if lost and loss_file is None:
         stderr.write(f"note: {lost} value(s) had no home in {args.to}; use --losses FILE for the details\n")
     if refused:

@@ -157,18 +157,22 @@ def _nearest_routes(path: str, known: Sequence[str], most: int = 8) -> list[str]
         return list(known)
     parts = path.split("?", 1)[0].strip("/").split("/")
 
-    def shared(route: str) -> int:
+    def score(route: str) -> tuple[int, int]:
+        """(leading segments shared, other segments shared): a typo'd version or action still finds its route."""
         template = route.split(" ", 1)[-1].strip("/").split("/")
         n = 0
         for a, b in zip(parts, template, strict=False):
             if a != b and not b.startswith("{"):
                 break
             n += 1
-        return n
+        return n, len(set(parts[n:]) & set(template[n:]))
 
-    scores = [shared(r) for r in known]
-    best = max(scores)
-    return [r for r, score in zip(known, scores, strict=True) if score == best][:most] if best else []
+    scores = [score(r) for r in known]
+    best = max(s[0] for s in scores)
+    if not best:
+        return []
+    ranked = sorted((-s[1], i) for i, s in enumerate(scores) if s[0] == best)
+    return [known[i] for _, i in ranked[:most]]
 
 
 def _prefix(route: str) -> str:

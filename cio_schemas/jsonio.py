@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from .errors import InvalidArgumentError, InvalidJSONError
 
-__all__ = ["loads", "iter_documents", "Document", "is_plain", "tuples_as_lists"]
+__all__ = ["loads", "iter_documents", "is_json_lines", "Document", "is_plain", "tuples_as_lists"]
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 
@@ -190,6 +190,15 @@ def _documents_by_line(lines: Iterable[bytes], first: int) -> Iterator[Document]
         yield from _expand(value, first + offset)
 
 
+def is_json_lines(first: bytes, first_parses: bool, second_parses: bool) -> bool:
+    """Whether a text is read as JSON Lines, from its first two non-blank lines: when either is JSON on its
+    own, unless the first holds only ``[`` or ``{`` (pretty-printed JSON opens so: the whole text is then one
+    document, even when the line after it is JSON on its own)."""
+    if first.strip() in (b"[", b"{"):
+        return False
+    return first_parses or second_parses
+
+
 def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
     """Yield the envelopes of a binary stream holding JSON Lines, one JSON document, or a JSON array.
 
@@ -237,7 +246,9 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
         except InvalidJSONError as exc:
             parsed.append(None)
             errors.append(exc)
-    whole_document = errors[0] is not None and (len(first_lines) == 1 or errors[1] is not None)
+    whole_document = not is_json_lines(
+        first_lines[0][1], errors[0] is None, len(first_lines) == 2 and errors[1] is None
+    )
     if whole_document:
         start = first_lines[0][0]
         rest = first_lines[0][1]

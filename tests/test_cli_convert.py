@@ -6,6 +6,7 @@ import io
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,3 +298,79 @@ def test_a_changes_file_that_is_also_an_input_is_refused(tmp_path: Path) -> None
     code, _, err = cli("convert", "--to", "pipelines", "--losses", str(losses), "--changes", str(path), str(path))
     assert code == 2 and "--changes" in err and "is also an input file" in err
     assert json.loads(path.read_text()) == _GOOD
+
+
+def test_a_pretty_printed_one_element_array_is_one_document(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    path.write_text("[\n" + json.dumps(_GOOD) + "\n]\n")
+    for jobs in "12":
+        code, out, err = cli("convert", "--to", "pipelines", "-j", jobs, str(path))
+        assert code == 0 and err == "" and json.loads(out)["body"]["userId"] == "42"
+
+
+def test_with_jobs_an_unreadable_file_is_reported_in_input_order(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"method": "PUT", "path": "/api/v1/customers/42", "body": {"s": [1]}}) + "\n")
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(_GOOD) + "\n")
+    missing = str(tmp_path / "missing.jsonl")
+    results = [cli("convert", "--to", "pipelines", "-j", jobs, str(bad), missing, str(good)) for jobs in "12"]
+    assert results[0] == results[1]
+    code, out, err = results[0]
+    assert code == 2 and len(out.splitlines()) == 1
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{bad}:1: ") and lines[-2].startswith(f"error: cannot read {missing}")
+
+
+class _FailingReader(io.RawIOBase):
+    """Three good JSON Lines, then a read error."""
+
+    def __init__(self) -> None:
+        self.data = io.BytesIO((json.dumps(_GOOD) + "\n").encode() * 3)
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.data.read(len(buffer))
+        if not chunk:
+            raise OSError(5, "Input/output error")
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_lines_read_before_a_read_error_are_converted_with_jobs_as_without() -> None:
+    outputs = []
+    for jobs in "12":
+        out, err = io.StringIO(), io.StringIO()
+        code = run(["convert", "--to", "pipelines", "-j", jobs, "-"], out, err, io.BufferedReader(_FailingReader()))
+        assert code == 2 and "cannot read <stdin>" in err.getvalue()
+        outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 3
+
+
+def test_losses_and_changes_cannot_share_a_file_or_overwrite_standard_input(tmp_path: Path) -> None:
+    report = tmp_path / "r.jsonl"
+    code, _, err = cli("convert", "--to", "track-v1", "--losses", str(report), "--changes", str(report), "-")
+    assert code == 2 and "both name" in err
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(_GOOD) + "\n")
+    keep = tmp_path / "keep.jsonl"
+    keep.write_text("kept\n")
+    with source.open("rb") as stdin:
+        out, err_io = io.StringIO(), io.StringIO()
+        code = run(
+            ["convert", "--to", "pipelines", "--changes", str(keep), "--losses", str(source)], out, err_io, stdin
+        )
+    assert code == 2 and "standard input" in err_io.getvalue()
+    assert json.loads(source.read_text()) == _GOOD and keep.read_text() == "kept\n"  # neither was opened
+
+
+def test_validate_summary_names_unreadable_files() -> None:
+    examples = str(EXAMPLES / "track_v1.jsonl")
+    checked = sum(1 for line in Path(examples).read_text().splitlines() if line.strip())
+    code, out, _ = cli("validate", examples, "/nonexistent/x.jsonl")
+    assert code == 2 and out.splitlines()[-1] == f"fail: 0 of {checked} requests invalid, 1 file unreadable"
+    code, out, _ = cli("validate", "/nonexistent/x.jsonl")
+    assert code == 2 and out == "fail: 1 file unreadable\n"

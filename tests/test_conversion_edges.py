@@ -185,3 +185,16 @@ def test_a_batch_over_its_own_api_limit_is_repacked_in_order() -> None:
         assert out.body["context"] == {"ip": "203.0.113.1"}
     assert [i["userId"] for r in result.requests for i in r.body["batch"]] == [i["userId"] for i in items]
     assert [(x.pointer, x.reason) for x in result.losses] == [("/body/batch/10", "too-large")]
+
+
+def test_strict_refuses_a_request_converted_to_its_own_api_that_loses_a_part() -> None:
+    request = Request("PUT", "/api/v1/customers/u", {f"k{i}": "x" * 900 for i in range(40)})
+    with pytest.raises(LossyConversionError):
+        convert(request, "track-v1", strict=True)
+
+
+def test_a_batch_repacked_in_its_own_api_keeps_its_query_string() -> None:
+    items = [{"type": "track", "userId": f"u{i}", "event": "e", "properties": {"pad": "x" * 20_000}} for i in range(70)]
+    result = convert(_post("/v1/batch?debug=1", {"batch": items}), "pipelines")
+    assert len(result.requests) == 2 and {r.path for r in result.requests} == {"/v1/batch?debug=1"}
+    assert result.losses == ()

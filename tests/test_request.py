@@ -192,3 +192,9 @@ def test_an_unknown_route_names_the_nearest_ones_briefly(method: str, path: str,
     assert all(n in message for n in named), message
     assert len(message) < 700 and "cio_schemas.ROUTES" in message
     assert info.value.known == tuple(r.name for r in ROUTES)  # every route is still there for code to read
+
+
+def test_the_nearest_routes_prefer_the_same_last_segment() -> None:
+    with pytest.raises(UnknownRouteError) as info:
+        match_route("POST", "/api/v3/entity")
+    assert "Nearest known routes: POST /api/v2/entity," in str(info.value)

@@ -123,6 +123,25 @@ def _check_target(function: str, to: object) -> None:
         )
 
 
+def _convert(request: Request, plain: bool, ctx: Context) -> list[Request]:
+    """The requests of another API for a valid ``request`` (``plain``: its body is plain JSON, no tuples)."""
+    route = request.route
+    to = ctx.target
+    body = request.body if plain else tuples_as_lists(request.body)  # converters read arrays as lists
+    work = request if body is request.body else Request(request.method, request.path, body)
+    out = _convert_batch(work, ctx) if route.batch else _convert_one(work, source_kind(work), ctx, "/body")
+    query = request.path.partition("?")[2]
+    if query:  # no converter reads a query string, and no target route takes one
+        ctx.lose("/path", "?" + query, "no-home", f"{to} requests carry no query string")
+    ctx.finish()
+    coalesce = COALESCERS.get(to)
+    if coalesce is not None and (not route.batch or to == "track-v1"):
+        out = coalesce(out, ctx.limits.single(to))
+    if not route.batch:
+        out = keep_fitting(out, ctx, "/body", request.body)
+    return out
+
+
 def _within_limits(request: Request, ctx: Context) -> list[Request]:
     """A request converted to its own API: itself, or, over the limits, what of it the API takes.
 
@@ -142,7 +161,7 @@ def _within_limits(request: Request, ctx: Context) -> list[Request]:
         ctx.lose(f"/body/batch/{rejected.index}", rejected.item, "too-large", rejected.reason)
     if len(split.batches) == 1 and not split.rejected:
         return [request]
-    return [Request._for_route(route, batch) for batch in split.batches]
+    return [Request(request.method, request.path, batch) for batch in split.batches]  # the query string kept
 
 
 def convert(
@@ -174,21 +193,8 @@ def convert(
     plain = is_plain(request.body)  # one pass, shared by validation and the tuple check below
     check(request, plain)
     ctx = Context(source=request, target=to, options=options)
-    route = request.route
-    if route.api == to:  # nothing to convert; the request is only kept within the API's limits
-        return ctx.result(_within_limits(request, ctx))
-    body = request.body if plain else tuples_as_lists(request.body)  # converters read arrays as lists
-    work = request if body is request.body else Request(request.method, request.path, body)
-    out = _convert_batch(work, ctx) if route.batch else _convert_one(work, source_kind(work), ctx, "/body")
-    query = request.path.partition("?")[2]
-    if query:  # no converter reads a query string, and no target route takes one
-        ctx.lose("/path", "?" + query, "no-home", f"{to} requests carry no query string")
-    ctx.finish()
-    coalesce = COALESCERS.get(to)
-    if coalesce is not None and (not route.batch or to == "track-v1"):
-        out = coalesce(out, ctx.limits.single(to))
-    if not route.batch:
-        out = keep_fitting(out, ctx, "/body", request.body)
+    # To its own API, nothing is converted: the request is only kept within that API's limits.
+    out = _within_limits(request, ctx) if request.route.api == to else _convert(request, plain, ctx)
     result = ctx.result(out)
     if strict and result.losses:
         raise LossyConversionError(result.losses, route=f"{request.method} {request.path}")
