@@ -173,7 +173,7 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
     elif not failed:
         stdout.write(f"ok: {checked} request{'s' if checked != 1 else ''} valid\n")
     else:
-        summary = [f"{bad} of {checked} request{'s' if checked != 1 else ''} invalid"] if bad or checked else []
+        summary = [f"{bad} of {checked} request{'s' if checked != 1 else ''} invalid"] if bad else []
         if inputs.unreadable:
             summary.append(f"{inputs.unreadable} file{'s' if inputs.unreadable != 1 else ''} unreadable")
         stdout.write(f"fail: {', '.join(summary)}\n")
@@ -479,7 +479,9 @@ def _is_input(name: str, path: str, stdin: IO[bytes]) -> bool:
             source = os.stat(name)
         else:
             return False
-    except (OSError, AttributeError, ValueError):  # no such file yet, or a stdin with no file behind it
+    except FileNotFoundError:  # no report file yet: only the same name makes it the input
+        return name != "-" and os.path.realpath(name) == os.path.realpath(path)
+    except (OSError, AttributeError, ValueError):  # a stdin with no file behind it
         return False
     return (source.st_dev, source.st_ino) == (target.st_dev, target.st_ino)
 
@@ -497,17 +499,27 @@ def _report_files(args: argparse.Namespace, stdin: IO[bytes]) -> dict[str, IO[st
             if _is_input(name, path, stdin):
                 shown = "standard input" if name == "-" else "an input file"
                 raise _Usage(f"{option} {path} is also {shown}: writing it would erase the input")
+    # Opened for appending first, so that nothing is emptied until every file is known to be writable.
     opened: dict[str, IO[str]] = {}
+    created: list[str] = []
     try:
         for option, path in wanted.items():
+            existed = os.path.exists(path)
             try:
-                opened[option] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+                opened[option] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - the caller closes it
             except OSError as exc:
                 raise _Usage(f"cannot write {path}: {exc.strerror or exc}") from None
+            if not existed:
+                created.append(path)
     except _Usage:
         for handle in opened.values():
             handle.close()
+        for path in created:
+            os.remove(path)
         raise
+    for handle in opened.values():
+        handle.seek(0)
+        handle.truncate()
     return opened
 
 
@@ -628,13 +640,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--keep-iso", action="store_true", help="do not turn ISO 8601 strings in attributes into Unix seconds"
     )
-    p.add_argument("-j", "--jobs", type=_positive, default=1, help="worker processes for JSON Lines input (default 1)")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        help=f"worker processes for JSON Lines input (default 1, at most {_MAX_JOBS})",
+    )
     p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or nothing reads stdin")
 
     p = sub.add_parser("docs", help="write the schema reference pages (one per schema, plus an index)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown", help="page format")
     return parser
+
+
+#: The most worker processes ``convert -j`` starts (each holds the library, about 30 MB).
+_MAX_JOBS = 64
+
+
+def _jobs(text: str) -> int:
+    value = _positive(text)
+    if value > _MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"at most {_MAX_JOBS} worker processes, not {value}")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -194,9 +194,12 @@ def is_json_lines(first: bytes, first_parses: bool, second_parses: bool) -> bool
     """Whether a text is read as JSON Lines, from its first two non-blank lines: when either is JSON on its
     own, unless the first holds only ``[`` or ``{`` (pretty-printed JSON opens so: the whole text is then one
     document, even when the line after it is JSON on its own)."""
-    if first.strip() in (b"[", b"{"):
-        return False
-    return first_parses or second_parses
+    return not _opens_pretty(first) and (first_parses or second_parses)
+
+
+def _opens_pretty(first: bytes) -> bool:
+    """A first line holding only ``[`` or ``{`` (after a byte-order mark, which is reported): pretty-printed JSON."""
+    return first.removeprefix(b"\xef\xbb\xbf").strip() in (b"[", b"{")
 
 
 def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
@@ -261,9 +264,7 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             # Not one document. Unless it opens like a pretty-printed one (a line holding only "[" or
             # "{"), if other lines are JSON of their own this is JSON Lines whose first lines are broken:
             # every line is then read, and every error reported, on its own (as `convert -j N` does).
-            lines = (
-                [] if first_lines[0][1].strip() in (b"[", b"{") else list(_documents_by_line(rest.split(b"\n"), start))
-            )
+            lines = [] if _opens_pretty(first_lines[0][1]) else list(_documents_by_line(rest.split(b"\n"), start))
             if any(d.error is None for d in lines):
                 yield from lines
             else:

@@ -371,6 +371,43 @@ def test_validate_summary_names_unreadable_files() -> None:
     examples = str(EXAMPLES / "track_v1.jsonl")
     checked = sum(1 for line in Path(examples).read_text().splitlines() if line.strip())
     code, out, _ = cli("validate", examples, "/nonexistent/x.jsonl")
-    assert code == 2 and out.splitlines()[-1] == f"fail: 0 of {checked} requests invalid, 1 file unreadable"
+    assert checked and code == 2 and out.splitlines()[-1] == "fail: 1 file unreadable"
+    bad = json.dumps({"method": "PUT", "path": "/api/v1/customers/42", "body": {"s": [1]}})
+    code, out, _ = cli("validate", "-", "/nonexistent/x.jsonl", stdin=(bad + "\n" + json.dumps(_GOOD)).encode())
+    assert code == 2 and out.splitlines()[-1] == "fail: 1 of 2 requests invalid, 1 file unreadable"
     code, out, _ = cli("validate", "/nonexistent/x.jsonl")
     assert code == 2 and out == "fail: 1 file unreadable\n"
+
+
+def test_a_report_file_that_cannot_be_opened_empties_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(_GOOD) + "\n")
+    keep = tmp_path / "keep.jsonl"
+    keep.write_text("kept\n")
+    fresh = tmp_path / "fresh.jsonl"
+    for losses in (keep, fresh):
+        code, _, err = cli(
+            "convert", "--to", "pipelines", "--losses", str(losses), "--changes", "/nonexistent/x.jsonl", str(source)
+        )
+        assert code == 2 and "cannot write /nonexistent/x.jsonl" in err
+    assert keep.read_text() == "kept\n" and not fresh.exists()
+
+
+def test_a_report_file_naming_a_missing_input_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.jsonl"
+    code, _, err = cli("convert", "--to", "pipelines", "--losses", str(missing), str(missing))
+    assert code == 2 and "is also an input file" in err and not missing.exists()
+
+
+def test_a_byte_order_mark_before_a_pretty_printed_array_is_one_error(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf[\n" + json.dumps(_GOOD).encode() + b"\n]\n")
+    results = [cli("convert", "--to", "pipelines", "-j", jobs, str(path)) for jobs in "12"]
+    assert results[0] == results[1]
+    code, out, err = results[0]
+    assert code == 1 and out == "" and "byte-order mark" in err.lower() and err.count(f"{path}:") == 1
+
+
+def test_jobs_are_bounded() -> None:
+    code, _, err = cli("convert", "--to", "pipelines", "-j", "100000")
+    assert code == 2 and "at most 64 worker processes" in err
