@@ -158,7 +158,8 @@ def _nearest_routes(path: str, known: Sequence[str], most: int = 8) -> list[str]
     parts = path.split("?", 1)[0].strip("/").split("/")
 
     def score(route: str) -> tuple[int, int]:
-        """(leading segments shared, other segments shared): a typo'd version or action still finds its route."""
+        """(leading segments shared, later segments shared): among the routes sharing the most leading
+        segments, those that share later ones too (``entity`` in ``/api/v3/entity``) come first."""
         template = route.split(" ", 1)[-1].strip("/").split("/")
         n = 0
         for a, b in zip(parts, template, strict=False):
