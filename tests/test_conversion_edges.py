@@ -198,3 +198,41 @@ def test_a_batch_repacked_in_its_own_api_keeps_its_query_string() -> None:
     result = convert(_post("/v1/batch?debug=1", {"batch": items}), "pipelines")
     assert len(result.requests) == 2 and {r.path for r in result.requests} == {"/v1/batch?debug=1"}
     assert result.losses == ()
+
+
+def _relate(path: str, object_id: str) -> Request:
+    rel = {
+        "action": "add_relationships",
+        "relationships": [{"identifiers": {"object_type_id": "1", "object_id": object_id}}],
+    }
+    return Request("PUT", path, {"cio_relationships": rel})
+
+
+def test_a_merged_track_v1_identify_stays_within_300_keys() -> None:
+    from cio_schemas import convert_many
+
+    path = "/api/v1/customers/42"
+    full = Request("PUT", path, {f"k{i}": i for i in range(300)})
+    out = [r for c in convert_many([full, _relate(path, "o")], to="track-v1") for r in c.requests]
+    assert len(out) == 2 and all(is_valid(r) for r in out)
+    roomy = Request("PUT", path, {f"k{i}": i for i in range(299)})
+    out = [r for c in convert_many([roomy, _relate(path, "o")], to="track-v1") for r in c.requests]
+    assert len(out) == 1 and is_valid(out[0]) and len(out[0].body) == 300
+
+
+def test_object_identifies_with_different_timestamps_are_not_merged() -> None:
+    from cio_schemas import convert_many
+
+    def obj(ts: int, person: str) -> Request:
+        identifiers = {"object_type_id": "1", "object_id": "o"}
+        body = {"type": "object", "action": "identify", "identifiers": identifiers, "attributes": {"a": 1}}
+        return _post(
+            "/api/v2/entity", {**body, "timestamp": ts, "cio_relationships": [{"identifiers": {"id": person}}]}
+        )
+
+    apart = [r for c in convert_many([obj(1700000000, "p1"), obj(1800000000, "p2")], to="track-v2") for r in c.requests]
+    assert [r.body["timestamp"] for r in apart] == [1700000000, 1800000000]
+    merged = [
+        r for c in convert_many([obj(1700000000, "p1"), obj(1700000000, "p2")], to="track-v2") for r in c.requests
+    ]
+    assert len(merged) == 1 and len(merged[0].body["cio_relationships"]) == 2

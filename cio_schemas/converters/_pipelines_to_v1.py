@@ -501,7 +501,7 @@ def coalesce(requests: list[Request], limit: int | None = None) -> list[Request]
     ``PUT /api/v1/customers/{id}`` followed by ``PUT`` of the same path whose
     body is only ``cio_relationships`` (with the same action as the first
     body's, if it has one) becomes one ``PUT`` carrying both, unless that one
-    would be over ``limit`` bytes. A new list of new requests is returned; the
+    would be over ``limit`` bytes or over Track v1's 300 keys. A new list of new requests is returned; the
     inputs are not modified.
     """
     out: list[Request] = []
@@ -514,7 +514,7 @@ def coalesce(requests: list[Request], limit: int | None = None) -> list[Request]
             merged_rel["relationships"] = [*(old[1] if old else []), *items]
             body = dict(earlier.body)
             body["cio_relationships"] = merged_rel
-            if limit is None or json_byte_length(body) <= limit:
+            if len(body) <= _MAX_ATTRIBUTES and (limit is None or json_byte_length(body) <= limit):
                 out[-1] = Request(earlier.method, earlier.path, body)
                 continue
         out.append(request)

@@ -548,6 +548,10 @@ def _relationships(body: Mapping[str, Any]) -> list[Any] | None:
     return rel if isinstance(rel, list) else None
 
 
+def _without_relationships(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "cio_relationships"}
+
+
 def _merge(earlier: Request, later: Request) -> Request | None:
     """The one request ``earlier`` + ``later`` stand for, or None when they do not merge."""
     first, second = _operation(earlier), _operation(later)
@@ -572,7 +576,7 @@ def _merge(earlier: Request, later: Request) -> Request | None:
         else:
             return None
     elif first == second and second in (("object", "identify"), ("object", "identify_anonymous")):
-        if set(a) != set(b) or a.get("attributes") != b.get("attributes"):
+        if _without_relationships(a) != _without_relationships(b):  # attributes, timestamp … all the same
             return None
         old = _relationships(a)
     else:
@@ -590,7 +594,8 @@ def coalesce(requests: list[Request], limit: int | None = None) -> list[Request]
     - adjacent person/add_relationships (or delete_relationships) of the same
       person: one operation with all the relationships;
     - adjacent object/identify (or identify_anonymous) of the same object with
-      the same attributes: one operation with all the related people.
+      the same attributes, timestamp and every other field: one operation with
+      all the related people.
 
     Two operations whose merge would be over ``limit`` bytes stay apart. A new
     list of new requests is returned; the inputs are not modified.
