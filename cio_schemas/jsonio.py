@@ -177,6 +177,44 @@ def _expand(value: Any, line: int) -> Iterator[Document]:
         yield Document(line, None, value)
 
 
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, at: int) -> int:
+    """The position after the JSON whitespace at ``at``."""
+    found = _SPACE.match(text, at)
+    return found.end() if found is not None else at
+
+
+def _element_lines(data: bytes, start: int, count: int) -> list[int] | None:
+    """The line each of the ``count`` elements of the JSON array ``data`` (already read) starts on, counting
+    from ``start``; None if they cannot be told. One linear pass over the text."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder = json.JSONDecoder()
+    at = _skip_space(text, 0)
+    if text[at : at + 1] != "[":
+        return None
+    at += 1
+    line, counted = start + text.count("\n", 0, at), at
+    lines: list[int] = []
+    for _ in range(count):
+        at = _skip_space(text, at)
+        line += text.count("\n", counted, at)
+        counted = at
+        lines.append(line)
+        try:
+            at = decoder.raw_decode(text, at)[1]
+        except ValueError:
+            return None
+        at = _skip_space(text, at)
+        if text[at : at + 1] == ",":
+            at += 1
+    return lines
+
+
 def _documents_by_line(lines: Iterable[bytes], first: int) -> Iterator[Document]:
     """Each non-blank line as a document (or its error), numbered from line ``first`` (read lazily)."""
     for offset, raw in enumerate(lines):
@@ -270,6 +308,12 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             else:
                 yield Document(exc.line or start, None, error=exc)
             return
+        if isinstance(value, list) and b"\n" in rest:
+            starts = _element_lines(rest, start, len(value))
+            if starts is not None:  # each element of a pretty-printed array at the line it starts on
+                for i, (line, item) in enumerate(zip(starts, value, strict=True)):
+                    yield Document(line, i, item)
+                return
         yield from _expand(value, start)
         return
     for (ln, _), value, error in zip(first_lines, parsed, errors, strict=True):

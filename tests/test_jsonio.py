@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cio_schemas.errors import InvalidJSONError
 from cio_schemas.jsonio import iter_documents, loads
@@ -222,3 +225,23 @@ def test_a_list_of_lines_is_read_once() -> None:
         (2, None, True),
         (3, {"b": 2}, False),
     ]
+
+
+def test_each_element_of_a_pretty_printed_array_is_located_at_its_own_line() -> None:
+    text = b'\n[\n  {"a": 1},\n\n  {"b":\n    2}, 3,\n  [4]\n]\n'
+    docs = list(iter_documents(io.BytesIO(text)))
+    assert [(d.line, d.index, d.value) for d in docs] == [(3, 0, {"a": 1}), (5, 1, {"b": 2}), (6, 2, 3), (7, 3, [4])]
+    one_line = list(iter_documents(io.BytesIO(b'[{"a": 1}, {"b": 2}]\n')))
+    assert [(d.line, d.index) for d in one_line] == [(1, 0), (1, 1)]
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3), max_size=8))
+def test_element_lines_of_generated_pretty_arrays(items: list[dict[str, Any]]) -> None:
+    import json
+
+    text = json.dumps(items, indent=2, ensure_ascii=False)
+    docs = list(iter_documents(io.BytesIO(text.encode())))
+    assert [d.value for d in docs] == items
+    # with indent=2, each element (an object) opens on a line indented by exactly two spaces
+    starts = [n for n, line in enumerate(text.split("\n"), 1) if line.startswith("  {")]
+    assert [d.line for d in docs] == (starts if len(items) and "\n" in text else [1] * len(items))
