@@ -390,23 +390,20 @@ def _raw_chunks(inputs: _Inputs, size: int) -> Iterator[list[tuple[str, int, byt
 
 
 def _file_chunks(label: str, stream: IO[bytes], size: int) -> Iterator[list[tuple[str, int, bytes]] | _Whole]:
-    """One file's chunks. It is JSON Lines, as :func:`~cio_schemas.jsonio.iter_documents` decides, when its
-    first or second non-blank line is JSON on its own; else it is one :class:`_Whole`."""
-    from .jsonio import is_json_lines, loads
+    """One file's chunks, when it is JSON Lines as :func:`~cio_schemas.jsonio.iter_documents` decides (by
+    :func:`~cio_schemas.jsonio.is_json_lines`); else the file is one :class:`_Whole`."""
+    from .jsonio import is_json_lines
 
-    head: list[bytes] = []  # every line up to the second non-blank one, blank ones included
-    firsts: list[tuple[int, bytes]] = []
+    head: list[bytes] = []  # every line up to the first non-blank one
     for raw in stream:
         head.append(raw)
         if raw.strip() or (len(head) == 1 and raw.startswith(b"\xef\xbb\xbf")):
-            firsts.append((len(head), raw))
-            if len(firsts) == 2:
-                break
-    parses = [_parses(loads, raw, ln) for ln, raw in firsts] + [False, False]
-    if not firsts or not is_json_lines(firsts[0][1], parses[0], parses[1]):
+            break
+    first = head[-1] if head else b""
+    if not first.strip() or not is_json_lines(first, line=len(head)):
         yield _Whole(label, b"".join(head) + stream.read())
         return
-    chunk = [(label, ln, raw) for ln, raw in firsts]
+    chunk = [(label, len(head), first)]
     try:
         for lineno, raw in enumerate(stream, len(head) + 1):
             if raw.strip():
@@ -420,14 +417,6 @@ def _file_chunks(label: str, stream: IO[bytes], size: int) -> Iterator[list[tupl
         raise
     if chunk:
         yield chunk
-
-
-def _parses(loads: Callable[..., Any], raw: bytes, line: int) -> bool:
-    try:
-        loads(raw, line=line)
-    except InvalidJSONError:
-        return False
-    return True
 
 
 def _convert_envelopes(envelopes: Iterable[Envelope], args: argparse.Namespace, options: Any) -> Iterator[_Converted]:

@@ -95,17 +95,40 @@ _CHECKED_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_re
 
 
 def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(v) for v in value)
+    """Whether a parsed value holds a lone surrogate in any string (iterative: any depth is safe)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not _plain_str(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
+
+
+#: A ``\uXXXX`` escape of a high surrogate not followed by a low one, or of a low one not after a high one.
+_LONE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _line_column(text: str, at: int) -> tuple[int, int]:
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+def _lone_escape_at(text: str) -> int | None:
+    """Where the first lone surrogate escape is (an escape, not an escaped backslash before ``u``)."""
+    for found in _LONE_ESCAPE.finditer(text):
+        start = found.start()
+        backslashes = len(text[:start]) - len(text[:start].rstrip("\\"))
+        if backslashes % 2 == 0:
+            return start
+    return None
 
 
 def loads(data: str | bytes, *, line: int | None = None) -> Any:
@@ -129,6 +152,10 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
         text = data
         if text.startswith("\ufeff"):
             raise InvalidJSONError("input starts with a byte-order mark; remove it", base + 1, 1)
+        if not text.isascii() and not _plain_str(text):  # a lone surrogate itself, not escaped: no UTF-8 for it
+            at = next(i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff")
+            ln, col = _line_column(text, at)
+            raise InvalidJSONError("the text holds a lone UTF-16 surrogate (U+D800-U+DFFF)", base + ln, col)
     else:
         raise InvalidJSONError(f"expected JSON text (str or bytes), not {type(data).__name__}")
     if not text.strip():
@@ -154,7 +181,12 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
     except RecursionError:
         raise InvalidJSONError("nested too deeply to parse", base + 1, 1) from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
-        raise InvalidJSONError("a string contains a lone UTF-16 surrogate escape (\\ud800-\\udfff)", base + 1)
+        message = "a string contains a lone UTF-16 surrogate escape (\\ud800-\\udfff)"
+        escape = _lone_escape_at(text)
+        if escape is None:  # pragma: no cover - the value holds one, so the text has its escape
+            raise InvalidJSONError(message, base + 1)
+        ln, col = _line_column(text, escape)
+        raise InvalidJSONError(message, base + ln, col)
     return value
 
 
@@ -228,11 +260,15 @@ def _documents_by_line(lines: Iterable[bytes], first: int) -> Iterator[Document]
         yield from _expand(value, first + offset)
 
 
-def is_json_lines(first: bytes, first_parses: bool, second_parses: bool) -> bool:
-    """Whether a text is read as JSON Lines, from its first two non-blank lines: when either is JSON on its
-    own, unless the first holds only ``[`` or ``{`` (pretty-printed JSON opens so: the whole text is then one
-    document, even when the line after it is JSON on its own)."""
-    return not _opens_pretty(first) and (first_parses or second_parses)
+def is_json_lines(first: bytes, *, line: int = 1) -> bool:
+    """Whether a text whose first non-blank line is ``first`` (at ``line``) is read as JSON Lines: when that
+    line is JSON on its own. Otherwise the whole text is read as one document (pretty-printed JSON, an
+    array spread over lines), and only if it is not one are its lines read one by one."""
+    try:
+        loads(first, line=line)
+    except InvalidJSONError:
+        return False
+    return True
 
 
 def _opens_pretty(first: bytes) -> bool:
@@ -243,14 +279,15 @@ def _opens_pretty(first: bytes) -> bool:
 def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
     """Yield the envelopes of a binary stream holding JSON Lines, one JSON document, or a JSON array.
 
-    JSON Lines is read lazily, one line at a time (constant memory). A document
-    that spans several lines (pretty-printed JSON) is read whole. A line that
-    holds an array yields each element with its index. When the first two
-    non-blank lines are not JSON on their own and the whole text is not one
-    document either, the text is read as JSON Lines if any other line is JSON
-    on its own (and the text does not open with a line holding only ``[`` or
-    ``{``, as pretty-printed JSON does): every line is then a document or an
-    error of its own.
+    When the first non-blank line is JSON on its own (:func:`is_json_lines`),
+    the text is JSON Lines, read lazily, one line at a time (constant memory);
+    a line that holds an array yields each element with its index. Otherwise
+    the text is read whole as one document (pretty-printed JSON; each element
+    of an array spread over lines is located at the line it starts on). When
+    it is not one document either, and other lines are JSON on their own (and
+    the text does not open with a line holding only ``[`` or ``{``, as
+    pretty-printed JSON does), every line is read as a document or an error of
+    its own.
     """
     if isinstance(stream, (str, bytes, bytearray)) or not hasattr(stream, "__iter__"):
         raise InvalidArgumentError(
@@ -287,9 +324,7 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
         except InvalidJSONError as exc:
             parsed.append(None)
             errors.append(exc)
-    whole_document = not is_json_lines(
-        first_lines[0][1], errors[0] is None, len(first_lines) == 2 and errors[1] is None
-    )
+    whole_document = not is_json_lines(first_lines[0][1], line=first_lines[0][0])
     if whole_document:
         start = first_lines[0][0]
         rest = first_lines[0][1]

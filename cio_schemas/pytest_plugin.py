@@ -200,8 +200,20 @@ def assert_converts(
     import difflib
 
     from .converters import convert
-    from .errors import CioSchemasError, InvalidPayloadError, LossyConversionError, UnsupportedConversionError
+    from .errors import (
+        CioSchemasError,
+        InvalidArgumentError,
+        InvalidPayloadError,
+        LossyConversionError,
+        UnsupportedConversionError,
+    )
 
+    if lossless not in (True, False, None) or not isinstance(lossless, (bool, type(None))):
+        raise InvalidArgumentError(
+            f"assert_converts() takes lossless as True, False or None, not {InvalidArgumentError.describe(lossless)}",
+            "lossless",
+            lossless,
+        )
     try:
         req = _request(request)
     except CioSchemasError as exc:  # a malformed envelope is a failed expectation, not a crash

@@ -126,6 +126,8 @@ def _walk_problem(value: Any, parts: tuple[str | int, ...], seen: set[int]) -> t
                         return (*parts, key), f"its key: {why}"
                 elif not (key is None or isinstance(key, (int, float, bool))):
                     return parts, f"a key of type {type(key).__name__}; JSON keys are strings"
+                elif isinstance(key, int) and _walk_problem(key, parts, seen) is not None:
+                    return parts, "a key that is an integer too long to write as JSON"
                 found = _walk_problem(item, (*parts, str(key)), seen)
                 if found:
                     return found
@@ -217,9 +219,11 @@ class Limits:
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise InvalidRequestError(f"Limits.{name} must be a positive number of bytes, not {_show(value)}")
+                raise InvalidArgumentError(
+                    f"Limits.{name} must be a positive number of bytes, not {_show(value)}", name, value
+                )
         if not valid_kb(self.kb):
-            raise InvalidRequestError(f"Limits.kb must be 1000 or 1024, not {_show(self.kb)}")
+            raise InvalidArgumentError(f"Limits.kb must be 1000 or 1024, not {_show(self.kb)}", "kb", self.kb)
 
     @classmethod
     def default(cls, kb: int = 1000) -> Limits:
@@ -260,7 +264,7 @@ def valid_kb(kb: object) -> bool:
 
 def _check_kb(kb: int) -> None:
     if not valid_kb(kb):
-        raise InvalidRequestError(f"kb must be 1000 or 1024, not {_show(kb)}")
+        raise InvalidArgumentError(f"kb must be 1000 or 1024, not {_show(kb)}", "kb", kb)
 
 
 #: The named limit profiles; each takes ``kb`` (1000 or 1024).
@@ -504,7 +508,7 @@ def split_batch(
         )
     if api not in ("track-v2", "pipelines"):
         hint = " (Track v1 has no batch endpoint: use 'track-v2')" if api == "track-v1" else ""
-        raise InvalidRequestError(f"api must be 'track-v2' or 'pipelines', not {api!r}{hint}")
+        raise InvalidArgumentError(f"api must be 'track-v2' or 'pipelines', not {_show(api)}{hint}", "api", api)
     extra = dict(extra or {})
     if "batch" in extra:
         raise InvalidRequestError("extra holds batch-level keys besides 'batch'; it cannot set 'batch' itself")

@@ -72,7 +72,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from .catalog import APIS, ROUTES, Route
-from .errors import UnknownRouteError
+from .errors import InvalidArgumentError, UnknownRouteError
 from .registry import FORMAT_CHECKER, CioValidator, _registry, json_byte_length
 from .request import Request, build_path
 from .validation import is_valid
@@ -1032,6 +1032,13 @@ def from_schema(
     and ``near_limits``. Raises :class:`~cio_schemas.errors.NoSuchSchemaError`
     for an unknown name or a ``$ref`` to nothing.
     """
+    if not isinstance(schema, (str, Mapping)):
+        raise InvalidArgumentError(
+            "from_schema() takes a schema name (see cio_schemas.schema_names()) or a JSON Schema mapping, "
+            f"not {InvalidArgumentError.describe(schema)}",
+            "schema",
+            schema,
+        )
     compiled = _compiled(schema) if isinstance(schema, str) else _registry().inline(schema, annotations=False)
     _warm_unicode_tables()
     return _strategy(compiled, _Options(tricky, near_limits))
@@ -1062,6 +1069,13 @@ def bodies(schema_name: str | Route, *, tricky: bool = False, near_limits: bool 
     the schema with the library's validator.
     """
     name = schema_name.schema if isinstance(schema_name, Route) else schema_name
+    if not isinstance(name, str):
+        raise InvalidArgumentError(
+            "bodies() takes a schema name (pipelines/identify) or a Route, "
+            f"not {InvalidArgumentError.describe(schema_name)}",
+            "schema_name",
+            schema_name,
+        )
     return from_schema(name, tricky=tricky, near_limits=near_limits)
 
 
@@ -1116,10 +1130,15 @@ def _routes(api: str | None, route: Route | str | None) -> list[Route]:
     """The routes ``requests`` draws from."""
     if route is not None:
         if isinstance(route, Route):
-            return [route]
-        found = [r for r in ROUTES if route in (r.name, r.schema, f"{r.method} {r.template}")]
+            found = [route]
+        else:
+            found = [r for r in ROUTES if route in (r.name, r.schema, f"{r.method} {r.template}")]
         if not found:
             raise UnknownRouteError("", str(route), [r.name for r in ROUTES])
+        if api is not None and any(r.api != api for r in found):
+            raise InvalidArgumentError(
+                f"requests() got route {route!r}, which is not a {api} route; pass one or the other", "api", api
+            )
         return found
     if api is None:
         return list(ROUTES)

@@ -77,6 +77,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from .errors import InvalidArgumentError, InvalidRequestError, InvalidTimestampError, abridge, pointer_from_parts
+from .jsonio import MAX_DEPTH
 
 __all__ = [
     "Unit",
@@ -145,8 +146,12 @@ def _error(value: object, reason: str, pointer: str | None = None) -> InvalidTim
 
 
 def _check_unit(value: object, unit: str) -> None:
-    if unit not in ("s", "ms"):
-        raise _error(value, f"unit must be 's' (Unix seconds) or 'ms' (Unix milliseconds), not {unit!r}")
+    if not isinstance(unit, str) or unit not in ("s", "ms"):
+        raise InvalidArgumentError(
+            f"unit must be 's' (Unix seconds) or 'ms' (Unix milliseconds), not {InvalidArgumentError.describe(unit)}",
+            "unit",
+            unit,
+        )
 
 
 def _out_of_range(value: object, unit: str, ms: int | None = None) -> InvalidTimestampError:
@@ -288,6 +293,12 @@ def _fallback_to_us(text: str) -> int:
 
 def _to_ms(value: object, unit: str, numeric_strings: bool) -> int:
     """Unix milliseconds (floored) for any accepted input; the single reader."""
+    if numeric_strings is not False and numeric_strings is not True:
+        raise InvalidArgumentError(
+            f"numeric_strings must be True or False, not {InvalidArgumentError.describe(numeric_strings)}",
+            "numeric_strings",
+            numeric_strings,
+        )
     if unit != "s" and unit != "ms":
         _check_unit(value, unit)
     if isinstance(value, str):
@@ -552,7 +563,13 @@ def convert_iso_attributes(obj: Any, *, base_pointer: str = "") -> tuple[Any, li
 _NOT_MAPPINGS = (int, float, list, tuple, type(None))
 
 
-def _walk_attributes(obj: Mapping[Any, Any], pointer: str, changes: list[TimestampChange]) -> Any:
+def _walk_attributes(obj: Mapping[Any, Any], pointer: str, changes: list[TimestampChange], depth: int = 0) -> Any:
+    if depth >= MAX_DEPTH:  # a body nests at most MAX_DEPTH levels; deeper (or circular) is not JSON to send
+        raise InvalidArgumentError(
+            f"convert_iso_attributes() walks objects nested at most {MAX_DEPTH} levels deep (or circular): {pointer}",
+            "obj",
+            obj,
+        )
     out: dict[Any, Any] | None = None
     for key, value in obj.items():
         if isinstance(value, str):
@@ -561,7 +578,7 @@ def _walk_attributes(obj: Mapping[Any, Any], pointer: str, changes: list[Timesta
             new: Any = to_unix(value)
             changes.append(TimestampChange(pointer + pointer_from_parts((key,)), value, new))
         elif type(value) is dict or (not isinstance(value, _NOT_MAPPINGS) and isinstance(value, Mapping)):
-            new = _walk_attributes(value, pointer + pointer_from_parts((key,)), changes)
+            new = _walk_attributes(value, pointer + pointer_from_parts((key,)), changes, depth + 1)
             if new is value:
                 continue
         else:

@@ -168,6 +168,35 @@ CALLS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def _deep_attributes() -> Any:
+    nested: dict[str, Any] = {}
+    inner = nested
+    for _ in range(1500):
+        inner["a"] = {}
+        inner = inner["a"]
+    return convert_iso_attributes(nested)
+
+
+def _circular_attributes() -> Any:
+    loop: dict[str, Any] = {}
+    loop["x"] = loop
+    return convert_iso_attributes(loop)
+
+
+def _strategy_of(name: str, *args: Any) -> Any:
+    from cio_schemas import strategies
+
+    if name == "requests":
+        return strategies.requests(route=args[0], api=args[1])
+    return getattr(strategies, name)(*args)
+
+
+def _assert_converts_lossless(value: Any) -> Any:
+    from cio_schemas.testing import assert_converts
+
+    return assert_converts(IDENTIFY, "track-v2", lossless=value)
+
+
 def _raises_argument_error(call: Callable[[], Any]) -> InvalidArgumentError:
     with pytest.raises(InvalidArgumentError) as caught:
         call()
@@ -201,6 +230,15 @@ def test_non_requests_raise_a_typed_error_saying_what_to_pass(name: str, value: 
         (lambda: convert_many(IDENTIFY, "track-v1"), ["iterable of Requests", "convert()"]),  # type: ignore[arg-type]
         (lambda: convert_many(None, "track-v1"), ["iterable of Requests"]),  # type: ignore[arg-type]
         (lambda: convert_many([], "track-v1", nonsense=1), ["'nonsense'"]),
+        (lambda: split_batch([], None), ["'track-v2' or 'pipelines'"]),  # type: ignore[arg-type]
+        (lambda: Limits("1", 1, 1, 1, 1, 1), ["Limits.track_single", "positive number of bytes"]),  # type: ignore[arg-type]
+        (lambda: Limits(1, 1, 1, 1, 1, 1, kb=1024.0), ["Limits.kb", "1000 or 1024"]),  # type: ignore[arg-type]
+        (lambda: _deep_attributes(), ["nested at most 64 levels"]),
+        (lambda: _circular_attributes(), ["nested at most 64 levels", "circular"]),
+        (lambda: _strategy_of("bodies", 5), ["schema name", "int 5"]),
+        (lambda: _strategy_of("from_schema", None), ["schema name", "None"]),
+        (lambda: _strategy_of("requests", "POST /api/v2/entity", "pipelines"), ["not a pipelines route"]),
+        (lambda: _assert_converts_lossless(1), ["True, False or None", "int 1"]),
         (lambda: convert(IDENTIFY, "track-v3"), ["'pipelines', 'track-v1', 'track-v2'", 'not str "track-v3"']),
         (lambda: convert(IDENTIFY, 5), ["'pipelines', 'track-v1', 'track-v2'", "int 5"]),  # type: ignore[arg-type]
         (lambda: convert_many([], None), ["convert_many()", "not None"]),  # type: ignore[arg-type]
@@ -297,3 +335,15 @@ def test_more_wrong_arguments_are_typed_errors(call: Callable[[], Any]) -> None:
     with pytest.raises(CioSchemasError) as caught:
         call()
     assert "(" in str(caught.value) or "must" in str(caught.value)
+
+
+def test_a_huge_integer_key_is_a_typed_error_with_every_size_function() -> None:
+    from cio_schemas import byte_size
+
+    for call in (
+        lambda: byte_size({10**5000: 1}),
+        lambda: split_batch([{10**5000: 2}], "pipelines"),
+        lambda: split_batch([{}], "pipelines", extra={10**5000: 2}),
+    ):
+        with pytest.raises(InvalidRequestError, match="integer too long"):
+            call()

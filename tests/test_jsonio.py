@@ -245,3 +245,30 @@ def test_element_lines_of_generated_pretty_arrays(items: list[dict[str, Any]]) -
     # with indent=2, each element (an object) opens on a line indented by exactly two spaces
     starts = [n for n, line in enumerate(text.split("\n"), 1) if line.startswith("  {")]
     assert [d.line for d in docs] == (starts if len(items) and "\n" in text else [1] * len(items))
+
+
+def test_an_array_whose_first_line_holds_an_element_is_one_document() -> None:
+    envelope = b'{"method": "PUT", "path": "/api/v1/customers/42", "body": {}}'
+    docs = list(iter_documents(io.BytesIO(b"[" + envelope + b",\n" + envelope + b"\n]\n")))
+    assert [(d.line, d.index, d.error) for d in docs] == [(1, 0, None), (2, 1, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("[" * 400 + '"\\ud800"' + "]" * 400, 1, 402),
+        ('{\n"a": 1,\n\n"b": "\\ud800"}', 4, 7),
+        ('["\\ude00\\ud83d"]', 1, 3),
+        ('"ok \ud800"', 1, 5),
+        ('{\n "\udc00": 1}', 2, 3),
+    ],
+)
+def test_a_lone_surrogate_is_an_error_at_its_place(text: str, line: int, column: int) -> None:
+    with pytest.raises(InvalidJSONError) as info:
+        loads(text)
+    assert (info.value.line, info.value.column) == (line, column) and "surrogate" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ['"\\\\ud800"', '"\\ud83d\\ude00"', '"\\\\\\ud83d\\ude00"'])
+def test_surrogate_pairs_and_escaped_backslashes_are_fine(text: str) -> None:
+    assert isinstance(loads(text), str)

@@ -189,7 +189,6 @@ REJECT_CASES: list[tuple[Any, dict[str, Any], str]] = [
     ({}, {}, "dict"),
     (Decimal("1361205308"), {}, "Decimal"),
     (dt.time(12, 0), {}, "time"),
-    (1361205308, {"unit": "us"}, "unit"),
 ]
 
 
@@ -498,3 +497,16 @@ def test_normalize_refuses_digits_with_whitespace_at_their_pointer() -> None:
         with pytest.raises(InvalidTimestampError) as info:
             normalize_request_timestamps({"timestamp": " 1361205308"}, api, numeric_strings=True)
         assert info.value.pointer == pointer and "whitespace" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"unit": "us"}, {"unit": ["s"]}, {"unit": None}, {"numeric_strings": "no"}, {"numeric_strings": 1}]
+)
+def test_unusable_options_are_argument_errors(kwargs: dict[str, Any]) -> None:
+    from cio_schemas.errors import InvalidArgumentError
+
+    for fn in (to_unix, to_iso):
+        with pytest.raises(InvalidArgumentError) as info:
+            fn("5", **kwargs)
+        [(name, value)] = kwargs.items()
+        assert info.value.argument == name and info.value.value == value
