@@ -110,11 +110,8 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-#: A ``\uXXXX`` escape of a high surrogate not followed by a low one, or of a low one not after a high one.
-_LONE_ESCAPE = re.compile(
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
+#: A backslash escape: ``\uXXXX`` (its hex digits captured) or any other (an escaped backslash among them).
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.S)
 
 
 def _line_column(text: str, at: int) -> tuple[int, int]:
@@ -122,13 +119,22 @@ def _line_column(text: str, at: int) -> tuple[int, int]:
 
 
 def _lone_escape_at(text: str) -> int | None:
-    """Where the first lone surrogate escape is (an escape, not an escaped backslash before ``u``)."""
-    for found in _LONE_ESCAPE.finditer(text):
-        start = found.start()
-        backslashes = len(text[:start]) - len(text[:start].rstrip("\\"))
-        if backslashes % 2 == 0:
-            return start
-    return None
+    """Where the first lone surrogate escape starts: a high one not followed at once by a low one, or a low
+    one not right after a high one. One pass over the escapes, in order, so that an escaped backslash
+    before a ``u`` is never read as the start of an escape."""
+    high: tuple[int, int] | None = None  # (start, end) of a high surrogate escape waiting for its low one
+    for found in _ESCAPE.finditer(text):
+        code = int(found.group(1), 16) if found.group(1) is not None else None
+        if high is not None:
+            if code is not None and 0xDC00 <= code <= 0xDFFF and found.start() == high[1]:
+                high = None
+                continue
+            return high[0]
+        if code is not None and 0xD800 <= code <= 0xDBFF:
+            high = (found.start(), found.end())
+        elif code is not None and 0xDC00 <= code <= 0xDFFF:
+            return found.start()
+    return high[0] if high is not None else None
 
 
 def loads(data: str | bytes, *, line: int | None = None) -> Any:
@@ -272,8 +278,11 @@ def is_json_lines(first: bytes, *, line: int = 1) -> bool:
 
 
 def _opens_pretty(first: bytes) -> bool:
-    """A first line holding only ``[`` or ``{`` (after a byte-order mark, which is reported): pretty-printed JSON."""
-    return first.removeprefix(b"\xef\xbb\xbf").strip() in (b"[", b"{")
+    """A first line that opens a document spread over lines (after a byte-order mark, which is reported): only
+    ``[`` or ``{``, or an array or object whose first member ends the line with a comma (a JSON Lines line
+    never ends so)."""
+    line = first.removeprefix(b"\xef\xbb\xbf").strip()
+    return line in (b"[", b"{") or (line[:1] in (b"[", b"{") and line.endswith(b","))
 
 
 def iter_documents(stream: IO[bytes]) -> Iterator[Document]:

@@ -236,3 +236,13 @@ def test_object_identifies_with_different_timestamps_are_not_merged() -> None:
         r for c in convert_many([obj(1700000000, "p1"), obj(1700000000, "p2")], to="track-v2") for r in c.requests
     ]
     assert len(merged) == 1 and len(merged[0].body["cio_relationships"]) == 2
+
+
+def test_object_identifies_whose_attributes_differ_only_as_json_are_not_merged() -> None:
+    from cio_schemas import convert_many
+
+    calls = [
+        _post("/v1/group", {"userId": u, "groupId": "g", "traits": {"plan": v}}) for u, v in (("42", 1), ("43", True))
+    ]
+    out = [r for c in convert_many(calls, to="track-v2") for r in c.requests]
+    assert [r.body["attributes"]["plan"] for r in out] == [1, True]

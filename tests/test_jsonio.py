@@ -272,3 +272,20 @@ def test_a_lone_surrogate_is_an_error_at_its_place(text: str, line: int, column:
 @pytest.mark.parametrize("text", ['"\\\\ud800"', '"\\ud83d\\ude00"', '"\\\\\\ud83d\\ude00"'])
 def test_surrogate_pairs_and_escaped_backslashes_are_fine(text: str) -> None:
     assert isinstance(loads(text), str)
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [('["ok\\\\ud83d\\ude00"]', 12), ('["\\\\ud800\\udc00"]', 10), ('"\\ud83d \\ude00"', 2)],
+)
+def test_a_lone_escape_after_an_escaped_backslash_is_located(text: str, column: int) -> None:
+    with pytest.raises(InvalidJSONError) as info:
+        loads(text)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_an_array_opening_on_its_first_line_with_a_bad_element_is_one_error() -> None:
+    good = b'{"method": "PUT", "path": "/api/v1/customers/42", "body": {}}'
+    text = b"[" + good + b",\n " + b'{"x": nope},\n ' + good + b"\n]\n"
+    docs = list(iter_documents(io.BytesIO(text)))
+    assert len(docs) == 1 and docs[0].error is not None and docs[0].line == 2

@@ -37,6 +37,7 @@ that Track v2 → Pipelines → Track v2 gives back the original operation.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -548,8 +549,11 @@ def _relationships(body: Mapping[str, Any]) -> list[Any] | None:
     return rel if isinstance(rel, list) else None
 
 
-def _without_relationships(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k != "cio_relationships"}
+def _without_relationships(body: Mapping[str, Any]) -> str:
+    """Everything but the relationships, as JSON text: equal only when equal as JSON (``1`` is neither
+    ``True`` nor ``1.0`` there, as it is to Python's ``==``)."""
+    rest = {k: v for k, v in body.items() if k != "cio_relationships"}
+    return json.dumps(rest, sort_keys=True, ensure_ascii=False)
 
 
 def _merge(earlier: Request, later: Request) -> Request | None:
