@@ -148,7 +148,8 @@ class UnknownRouteError(CioSchemasError, LookupError):
             else:
                 prefixes = dict.fromkeys(_prefix(r) for r in self.known)
                 hint = f" Known paths start with {', '.join(prefixes)} ({len(self.known)} routes: cio_schemas.ROUTES)"
-        super().__init__(f"no route for {method} {path}.{hint}")
+        what = f"{method} {path}" if method else str(path)
+        super().__init__(f"no route for {what}.{hint}")
 
 
 def _nearest_routes(path: str, known: Sequence[str], most: int = 8) -> list[str]:

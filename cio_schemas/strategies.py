@@ -1128,6 +1128,8 @@ def path_parameters(name: str, *, tricky: bool = False, near_limits: bool = Fals
 
 def _routes(api: str | None, route: Route | str | None) -> list[Route]:
     """The routes ``requests`` draws from."""
+    if api is not None and api not in APIS:
+        raise UnknownRouteError("", str(api), list(APIS))
     if route is not None:
         if isinstance(route, Route):
             found = [route]
@@ -1142,8 +1144,6 @@ def _routes(api: str | None, route: Route | str | None) -> list[Route]:
         return found
     if api is None:
         return list(ROUTES)
-    if api not in APIS:
-        raise UnknownRouteError("", str(api), list(APIS))
     return [r for r in ROUTES if r.api == api]
 
 

@@ -308,3 +308,10 @@ def test_keywords(name: str, data: st.DataObject) -> None:
     schema = KEYWORD_SCHEMAS[name]
     value = data.draw(cio.from_schema(schema, tricky=data.draw(st.booleans())))
     assert conforms({**schema, "$id": BASE_URI + "test.json"}, value)
+
+
+def test_an_unknown_api_is_named_even_with_a_route() -> None:
+    from cio_schemas.errors import UnknownRouteError
+
+    with pytest.raises(UnknownRouteError, match=r"no route for nope\. Known routes: track-v1, track-v2, pipelines"):
+        cio.requests(api="nope", route="POST /api/v2/entity")
