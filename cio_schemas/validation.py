@@ -17,16 +17,25 @@ are integers); their problems carry the pointer ``""`` and the keyword ``path``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from jsonschema import ValidationError
 
 from .catalog import PIPELINES_CALLS, SEMANTIC_EVENTS, V2_OPERATIONS, Route
-from .errors import InvalidArgumentError, InvalidPayloadError, Problem, abridge, pointer_from_parts
+from .errors import (
+    InvalidArgumentError,
+    InvalidPayloadError,
+    InvalidTimestampError,
+    Problem,
+    abridge,
+    pointer_from_parts,
+)
 from .jsonio import json_problems
 from .registry import SchemaRegistry, _registry, json_byte_length
 from .request import Request
+from .timestamps import is_iso_timestamp, to_iso, to_unix
 
 __all__ = ["iter_errors", "validate", "is_valid", "best_match", "item_schema", "track_schema"]
 
@@ -104,6 +113,11 @@ def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...])
             deepest = max(error.context, key=lambda e: (len(e.relative_path), -len(e.schema_path)))
             if deepest.relative_path:
                 return _problem(deepest, schema, prefix)
+    if keyword == "format":
+        message = _format_message(error)
+    hint = _hint(keyword, error)
+    if hint:
+        message = f"{message}; {hint}"
     return Problem(
         pointer=pointer_from_parts(prefix + tuple(error.absolute_path)),
         keyword=keyword,
@@ -112,6 +126,59 @@ def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...])
         schema=schema,
         schema_path=tuple(error.schema_path),
     )
+
+
+_FORMATS = {
+    "email": "an email address (it needs an @)",
+    "date-time": "an RFC 3339 date-time such as 2024-01-02T03:04:05.000Z",
+}
+
+
+def _format_message(error: ValidationError) -> str:
+    """``'nobody' is not an email address …`` instead of jsonschema's ``'nobody' is not a 'email'``."""
+    wanted = _FORMATS.get(str(error.validator_value), f"a valid {error.validator_value}")
+    return f"{abridge(error.instance, 60)} is not {wanted}"
+
+
+def _hint(keyword: str, error: ValidationError) -> str:
+    """How to fix the common mistakes behind a problem (empty when there is nothing to add)."""
+    value, expected = error.instance, error.validator_value
+    if keyword == "type":
+        types = [expected] if isinstance(expected, str) else list(expected)  # type: ignore[arg-type]
+        if "integer" in types and isinstance(value, str) and is_iso_timestamp(value):
+            try:
+                seconds = to_unix(value)
+            except InvalidTimestampError:
+                return "Track takes timestamps as Unix seconds (cio_schemas.timestamps.to_unix)"
+            return f"Track takes timestamps as Unix seconds: {seconds} (cio_schemas.timestamps.to_unix)"
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if (
+            numeric
+            and "string" in types
+            and isinstance(error.schema, Mapping)
+            and error.schema.get("format") == "date-time"
+        ):
+            try:
+                text = to_iso(value)
+            except InvalidTimestampError:
+                return "Pipelines takes timestamps as ISO 8601 strings (cio_schemas.timestamps.to_iso)"
+            return f"Pipelines takes timestamps as ISO 8601 strings: {text!r} (cio_schemas.timestamps.to_iso)"
+        if isinstance(value, (dict, list)) and "object" not in types and "array" not in types:
+            return "nested values are not allowed here: flatten them (a.b keys) or send them as Track v2 attributes"
+    if keyword in ("enum", "const") and isinstance(value, str):
+        options = [o for o in (expected if keyword == "enum" else [expected]) if isinstance(o, str)]  # type: ignore[union-attr]
+        close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+        if not close:
+            close = [o for o in options if o.lower() == value.lower()]
+        if close and close[0] != value:
+            return f"did you mean {close[0]!r}?"
+    if keyword == "required" and isinstance(error.schema, Mapping):
+        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
+        prop = (error.schema.get("properties") or {}).get(missing)
+        allowed = prop.get("enum") if isinstance(prop, Mapping) else None
+        if isinstance(allowed, list) and allowed:
+            return "one of " + ", ".join(repr(a) for a in allowed[:12]) + (" …" if len(allowed) > 12 else "")
+    return ""
 
 
 def _schema_errors(
@@ -126,12 +193,32 @@ def _schema_errors(
     # One rule reached through several branches (each if/then of an allOf, a property checked both
     # directly and inside a conditional) is reported once, at its first schema path.
     seen: set[tuple[str, str, str]] = set()
+    found: list[Problem] = []
     for error in errors:
         problem = _problem(error, label, prefix)
         key = (problem.pointer, problem.keyword, problem.message)
         if key not in seen:
             seen.add(key)
-            yield problem
+            found.append(problem)
+    yield from _one_per_rule(found)
+
+
+def _one_per_rule(problems: list[Problem]) -> list[Problem]:
+    """One problem per value and rule: of several ``type`` problems at one pointer (one value checked
+    through several branches) the one naming the most types, and no ``minProperties`` where a ``required``
+    problem already says what an empty object needs."""
+    by_pointer: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_pointer.setdefault(p.pointer, []).append(p)
+    drop: set[int] = set()
+    for same in by_pointer.values():
+        types = [p for p in same if p.keyword == "type"]
+        if len(types) > 1:
+            keep = max(types, key=lambda p: len(p.message))
+            drop.update(id(p) for p in types if p is not keep)
+        if any(p.keyword == "required" for p in same):
+            drop.update(id(p) for p in same if p.keyword == "minProperties")
+    return [p for p in problems if id(p) not in drop]
 
 
 def _items(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Problem]:

@@ -90,7 +90,7 @@ def test_problems_are_never_repeated(request_: Request) -> None:
             "type",
             "is not of type 'object'",
         ),
-        (Request("PUT", "/api/v1/customers/u", {"email": BIG}), "/email", "format", "is not a 'email'"),
+        (Request("PUT", "/api/v1/customers/u", {"email": BIG}), "/email", "format", "is not an email address"),
         (
             Request("POST", "/api/v1/metrics", {"delivery_id": "d", "timestamp": 1, "metric": BIG}),
             "/metric",
@@ -347,3 +347,56 @@ def test_a_huge_integer_key_is_a_typed_error_with_every_size_function() -> None:
     ):
         with pytest.raises(InvalidRequestError, match="integer too long"):
             call()
+
+
+@pytest.mark.parametrize(
+    ("request_", "pointer", "ends"),
+    [
+        (
+            Request("PUT", "/api/v1/customers/42", {"created_at": "2024-01-02T03:04:05Z"}),
+            "/created_at",
+            "; Track takes timestamps as Unix seconds: 1704164645 (cio_schemas.timestamps.to_unix)",
+        ),
+        (
+            Request("POST", "/v1/identify", {"userId": "u1", "timestamp": 1704164645}),
+            "/timestamp",
+            "; Pipelines takes timestamps as ISO 8601 strings: '2024-01-02T03:04:05.000Z' (cio_schemas.timestamps.to_iso)",
+        ),
+        (
+            Request("POST", "/api/v2/entity", {"type": "person", "action": "identfy", "identifiers": {"id": "1"}}),
+            "/action",
+            "; did you mean 'identify'?",
+        ),
+        (
+            Request("PUT", "/api/v1/customers/42/devices", {"device": {"id": "t", "platform": "IOS"}}),
+            "/device/platform",
+            "; did you mean 'ios'?",
+        ),
+        (
+            Request("POST", "/v1/batch", {"batch": [{"userId": "u"}]}),
+            "/batch/0",
+            "; one of 'identify', 'track', 'page', 'screen', 'group', 'alias'",
+        ),
+        (
+            Request("PUT", "/api/v1/customers/42", {"email": "nobody"}),
+            "/email",
+            "is not an email address (it needs an @)",
+        ),
+    ],
+)
+def test_messages_say_how_to_fix_common_mistakes(request_: Request, pointer: str, ends: str) -> None:
+    [problem] = [p for p in iter_errors(request_) if p.pointer == pointer]
+    assert problem.message.endswith(ends), problem.message
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer", "keyword"),
+    [
+        ({"userId": 42}, "/userId", "type"),
+        ({"type": "person", "action": "identify", "identifiers": {}}, "/identifiers", "required"),
+    ],
+)
+def test_one_value_breaking_one_rule_is_one_problem(body: dict[str, Any], pointer: str, keyword: str) -> None:
+    path = "/api/v2/entity" if "type" in body else "/v1/identify"
+    problems = [(p.pointer, p.keyword) for p in iter_errors(Request("POST", path, body))]
+    assert problems == [(pointer, keyword)]

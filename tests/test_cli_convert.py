@@ -65,7 +65,8 @@ def test_unsupported_and_invalid_are_refused_others_converted() -> None:
         + err.splitlines()[0].split(" to pipelines: ", 1)[1],
         "<stdin>:2: PUT /api/v1/customers/42: 1 problem in the request body",
         # every problem of an invalid request is shown with its pointer and rule, as `validate` shows it
-        "<stdin>:2: PUT /api/v1/customers/42: /score: [1] is not of type 'string', 'number', 'boolean' [type]",
+        "<stdin>:2: PUT /api/v1/customers/42: /score: [1] is not of type 'string', 'number', 'boolean'; nested values "
+        "are not allowed here: flatten them (a.b keys) or send them as Track v2 attributes [type]",
         "error: 2 request(s) refused",
     ]
     assert json.loads(out)["body"] == {"userId": "42", "event": "User Deleted"}
