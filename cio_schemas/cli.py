@@ -269,26 +269,28 @@ def _limits(args: argparse.Namespace) -> Any:
 
 
 # -- convert ----------------------------------------------------------------------------------
-#: One envelope converted: output lines, loss lines, error messages, change lines.
-_Lines = tuple[list[str], list[str], list[str], list[str]]
+#: One envelope converted: output lines, loss lines, error messages, change lines, notes (what the output will do).
+_Lines = tuple[list[str], list[str], list[str], list[str], list[str]]
 
 
 def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> _Lines:
-    """Convert one envelope: (output lines, loss lines, error messages, change lines). Never raises for bad input."""
+    """Convert one envelope: (output lines, loss lines, error messages, change lines, note lines). Never raises
+    for bad input."""
     from .converters import convert
 
     try:
         request = _request(env)
         result = convert(request, to, strict=strict, options=options)
     except CioSchemasError as exc:
-        return [], [], [_refusal(env.source.label(), exc)], []
+        return [], [], [_refusal(env.source.label(), exc)], [], []
     except RecursionError:
-        return [], [], [f"{env.source.label()}: input nested too deeply"], []
+        return [], [], [f"{env.source.label()}: input nested too deeply"], [], []
     out = [json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":")) for r in result.requests]
     src = env.source.to_dict()
     losses = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in result.losses]
     changes = [json.dumps({**src, **c.to_dict()}, ensure_ascii=False, default=str) for c in result.changes]
-    return out, losses, [], changes
+    notes = [f"note: {env.source.label()}: {note}" for note in result.notes]
+    return out, losses, [], changes, notes
 
 
 def _refusal(label: str, exc: CioSchemasError) -> str:
@@ -312,8 +314,9 @@ def _refusal(label: str, exc: CioSchemasError) -> str:
     return "\n".join([head, *details])
 
 
-#: What converting some envelopes gives: output text, loss-report text, error messages, loss count, change text.
-_Converted = tuple[str, str, list[str], int, str]
+#: What converting some envelopes gives: output text, loss-report text, error messages, loss count, change text,
+#: note text.
+_Converted = tuple[str, str, list[str], int, str, str]
 
 
 def _joined(results: Iterable[_Lines]) -> _Converted:
@@ -322,16 +325,18 @@ def _joined(results: Iterable[_Lines]) -> _Converted:
     losses: list[str] = []
     errors: list[str] = []
     changes: list[str] = []
-    for o, lo, e, ch in results:
+    notes: list[str] = []
+    for o, lo, e, ch, n in results:
         out.extend(o)
         losses.extend(lo)
         errors.extend(e)
         changes.extend(ch)
+        notes.extend(n)
 
     def text(lines: list[str]) -> str:
         return "".join(line + "\n" for line in lines)
 
-    return text(out), text(losses), errors, len(losses), text(changes)
+    return text(out), text(losses), errors, len(losses), text(changes), text(notes)
 
 
 def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> _Converted:
@@ -345,7 +350,7 @@ def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> 
             try:
                 value = loads(raw, line=lineno)
             except InvalidJSONError as exc:
-                yield [], [], [f"{name}:{lineno}: invalid JSON: {exc}"], []
+                yield [], [], [f"{name}:{lineno}: invalid JSON: {exc}"], [], []
                 continue
             items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
             for index, item in items:
@@ -423,7 +428,7 @@ def _convert_envelopes(envelopes: Iterable[Envelope], args: argparse.Namespace, 
     """The one-process conversion: one result per envelope."""
     for env in envelopes:
         if env.error is not None:
-            yield _joined([([], [], [_refusal(env.source.label(), env.error)], [])])
+            yield _joined([([], [], [_refusal(env.source.label(), env.error)], [], [])])
         else:
             yield _joined([_convert_envelope(env, args.to, args.strict, options)])
 
@@ -533,7 +538,7 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         results = _convert_envelopes(inputs.envelopes(), args, options)
     refused = lost = 0
     try:
-        for out, losses, errors, count, changes in results:
+        for out, losses, errors, count, changes, notes in results:
             if out:
                 stdout.write(out)
             lost += count
@@ -541,6 +546,8 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
                 loss_file.write(losses)
             if change_file is not None and changes:
                 change_file.write(changes)
+            if notes:
+                stderr.write(notes)
             for message in errors:
                 refused += 1
                 stderr.write(message + "\n")

@@ -412,3 +412,21 @@ def test_a_byte_order_mark_before_a_pretty_printed_array_is_one_error(tmp_path: 
 def test_jobs_are_bounded() -> None:
     code, _, err = cli("convert", "--to", "pipelines", "-j", "100000")
     assert code == 2 and "at most 64 worker processes" in err
+
+
+def test_notes_about_what_the_output_will_do_go_to_standard_error() -> None:
+    lines = [
+        {"method": "POST", "path": "/v1/alias", "body": {"userId": "a", "previousId": "b"}},
+        {"method": "POST", "path": "/v1/track", "body": {"userId": "u", "event": "User deleted"}},
+    ]
+    stdin = "\n".join(map(json.dumps, lines)).encode()
+    results = [cli("convert", "--to", "track-v1", "-j", jobs, stdin=stdin) for jobs in "12"]
+    assert results[0] == results[1]
+    code, out, err = results[0]
+    assert code == 0 and len(out.splitlines()) == 2
+    assert err.splitlines() == [
+        "note: <stdin>:1: a Track v1 merge deletes the secondary profile (previousId) after merging it into the "
+        "primary (userId); it cannot be undone",
+        "note: <stdin>:2: 'User deleted' is not the semantic event 'User Deleted' (names match exactly): it is a "
+        "custom event",
+    ]

@@ -246,3 +246,12 @@ def test_object_identifies_whose_attributes_differ_only_as_json_are_not_merged()
     ]
     out = [r for c in convert_many(calls, to="track-v2") for r in c.requests]
     assert [r.body["attributes"]["plan"] for r in out] == [1, True]
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+def test_an_event_named_like_a_semantic_event_in_other_case_is_noted(target: str) -> None:
+    near = convert(_post("/v1/track", {"userId": "u", "event": "device DELETED"}), target)
+    assert near.notes == (
+        "'device DELETED' is not the semantic event 'Device Deleted' (names match exactly): it is a custom event",
+    )
+    assert convert(_post("/v1/track", {"userId": "u", "event": "Order"}), target).notes == ()

@@ -118,6 +118,18 @@ def identifier_from_v1(ctx: Context, value: str, pointer: str = "/path") -> str:
     return value
 
 
+_SEMANTIC_BY_CASE = {name.casefold(): name for name in SEMANTIC_EVENTS}
+
+
+def note_near_semantic(ctx: Context, name: Any) -> None:
+    """Note a custom event whose name is a semantic event's in other letter case (``User deleted``):
+    Pipelines matches semantic events by exact name, so it is sent, and converted, as a custom event."""
+    if isinstance(name, str) and name not in SEMANTIC_EVENTS:
+        semantic = _SEMANTIC_BY_CASE.get(name.casefold())
+        if semantic is not None:
+            ctx.note(f"{name!r} is not the semantic event {semantic!r} (names match exactly): it is a custom event")
+
+
 def custom_event_name(ctx: Context, name: Any) -> Any:
     """``name`` for a Pipelines custom ``/track`` event; unsupported when it is a semantic event's name.
 

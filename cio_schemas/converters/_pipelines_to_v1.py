@@ -42,6 +42,7 @@ from ._common import (
     fit_id,
     is_type_id,
     is_whole_number,
+    note_near_semantic,
     page_url,
     take_id_text,
     take_object_id,
@@ -260,6 +261,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
 @register("pipelines/track_event", "track-v1")
 def track_event(node: Node, request: Request, ctx: Context) -> list[Request]:
     """A custom ``/track`` event → POST customers/{userId}/events (or /api/v1/events by anonymousId)."""
+    note_near_semantic(ctx, node.peek("event"))
     body: dict[str, Any] = {"name": _event_name(ctx, node.take("event"), "event name")}
     props = node.node("properties")
     anonymous = not _present(node.peek("userId"))

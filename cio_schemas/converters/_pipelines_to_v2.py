@@ -51,6 +51,7 @@ from ._common import (
     device_attributes,
     fit_id,
     is_type_id,
+    note_near_semantic,
     page_url,
     take_id_text,
     take_object_id,
@@ -271,6 +272,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
 @register("pipelines/track_event", "track-v2")
 def track_event(node: Node, request: Request, ctx: Context) -> list[Request]:
     """A custom ``/track`` event → person/event."""
+    note_near_semantic(ctx, node.peek("event"))
     if not _present(node.peek("userId")) and "anonymousId" not in node and "groupId" in node:
         raise ctx.unsupported("this event is attributed only to a group (groupId); Track v2 events belong to a person")
     identifiers = _person(ctx, node)
