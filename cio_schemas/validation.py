@@ -163,6 +163,8 @@ def _hint(keyword: str, error: ValidationError) -> str:
             except InvalidTimestampError:
                 return "Pipelines takes timestamps as ISO 8601 strings (cio_schemas.timestamps.to_iso)"
             return f"Pipelines takes timestamps as ISO 8601 strings: {text!r} (cio_schemas.timestamps.to_iso)"
+        if isinstance(value, list) and types == ["object"]:
+            return "send one JSON object per request (several items go in a batch, one per line with the CLI)"
         if isinstance(value, (dict, list)) and "object" not in types and "array" not in types:
             return "nested values are not allowed here: flatten them (a.b keys) or send them as Track v2 attributes"
     if keyword in ("enum", "const") and isinstance(value, str):
@@ -172,6 +174,8 @@ def _hint(keyword: str, error: ValidationError) -> str:
             close = [o for o in options if o.lower() == value.lower()]
         if close and close[0] != value:
             return f"did you mean {close[0]!r}?"
+    if keyword == "maxProperties" and expected == 1 and isinstance(value, Mapping):
+        return f"give only one of them; found {len(value)}: {', '.join(repr(k) for k in list(value)[:5])}"
     if keyword == "required" and isinstance(error.schema, Mapping):
         missing = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
         prop = (error.schema.get("properties") or {}).get(missing)

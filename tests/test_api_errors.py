@@ -382,6 +382,20 @@ def test_a_huge_integer_key_is_a_typed_error_with_every_size_function() -> None:
             "/email",
             "is not an email address (it needs an @)",
         ),
+        (
+            Request(
+                "POST",
+                "/api/v2/entity",
+                {"type": "person", "action": "identify", "identifiers": {"id": "u", "email": "a@b.co"}},
+            ),
+            "/identifiers",
+            "; give only one of them; found 2: 'id', 'email'",
+        ),
+        (
+            Request("POST", "/v1/identify", [{"userId": "u1"}]),
+            "",
+            "; send one JSON object per request (several items go in a batch, one per line with the CLI)",
+        ),
     ],
 )
 def test_messages_say_how_to_fix_common_mistakes(request_: Request, pointer: str, ends: str) -> None:
