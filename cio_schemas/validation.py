@@ -108,7 +108,7 @@ def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...])
                     if n not in names and n not in present:
                         names.append(n)
             keyword = "required"
-            message = "needs one of " + ", ".join(repr(n) for n in names)
+            message = "needs one of " + ", ".join(repr(n) for n in names) + _spelled_otherwise(names, present)
         else:
             deepest = max(error.context, key=lambda e: (len(e.relative_path), -len(e.schema_path)))
             if deepest.relative_path:
@@ -138,6 +138,19 @@ def _format_message(error: ValidationError) -> str:
     """``'nobody' is not an email address …`` instead of jsonschema's ``'nobody' is not a 'email'``."""
     wanted = _FORMATS.get(str(error.validator_value), f"a valid {error.validator_value}")
     return f"{abridge(error.instance, 60)} is not {wanted}"
+
+
+def _spelled_otherwise(names: Iterable[str], present: Mapping[str, Any]) -> str:
+    """``; found 'user_id' (the key is 'userId')`` when a key present is a missing name in another spelling."""
+
+    def plain(key: object) -> str:
+        return str(key).replace("_", "").replace("-", "").casefold()
+
+    for name in names:
+        for key in present:
+            if key != name and plain(key) == plain(name):
+                return f"; found {key!r} (the key is {name!r})"
+    return ""
 
 
 def _hint(keyword: str, error: ValidationError) -> str:
@@ -178,6 +191,9 @@ def _hint(keyword: str, error: ValidationError) -> str:
         return f"give only one of them; found {len(value)}: {', '.join(repr(k) for k in list(value)[:5])}"
     if keyword == "required" and isinstance(error.schema, Mapping):
         missing = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
+        spelled = _spelled_otherwise([missing], value if isinstance(value, Mapping) else {})
+        if spelled:
+            return spelled.removeprefix("; ")
         prop = (error.schema.get("properties") or {}).get(missing)
         allowed = prop.get("enum") if isinstance(prop, Mapping) else None
         if isinstance(allowed, list) and allowed:

@@ -396,6 +396,8 @@ def test_a_huge_integer_key_is_a_typed_error_with_every_size_function() -> None:
             "",
             "; send one JSON object per request (several items go in a batch, one per line with the CLI)",
         ),
+        (Request("POST", "/v1/identify", {"user_id": "u1"}), "", "; found 'user_id' (the key is 'userId')"),
+        (Request("POST", "/v1/track", {"userId": "u", "Event": "e"}), "", "; found 'Event' (the key is 'event')"),
     ],
 )
 def test_messages_say_how_to_fix_common_mistakes(request_: Request, pointer: str, ends: str) -> None:
