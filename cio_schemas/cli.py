@@ -126,6 +126,16 @@ class _Inputs:
         return EXIT_USAGE if self.unreadable else code
 
 
+def _describe(exc: CioSchemasError) -> str:
+    """An error as the CLI shows it: JSON errors say so (``invalid JSON: line 2, column 8: …``)."""
+    return f"invalid JSON: {exc}" if isinstance(exc, InvalidJSONError) else str(exc)
+
+
+def _problem_line(label: str, route: str, problem: Any) -> str:
+    """One problem as ``validate`` and ``convert`` print it: where, the route, the pointer, the message, the rule."""
+    return f"{label}: {route}: {problem.pointer or '(body)'}: {problem.message} [{problem.keyword}]"
+
+
 def _request(env: Envelope) -> Any:
     from .request import Request
 
@@ -156,13 +166,12 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
             bad += 1
             parse_errors.append({**env.source.to_dict(), "message": str(exc)})
             if args.format == "text":
-                what = "invalid JSON: " if isinstance(exc, InvalidJSONError) else ""
-                stdout.write(f"{env.source.label()}: {what}{exc}\n")
+                stdout.write(f"{env.source.label()}: {_describe(exc)}\n")
             continue
         for p in problems:
             errors.append({**env.source.to_dict(), "route": route, **p.to_dict()})
             if args.format == "text":
-                stdout.write(f"{env.source.label()}: {route}: {p.pointer or '(body)'}: {p.message} [{p.keyword}]\n")
+                stdout.write(_problem_line(env.source.label(), route, p) + "\n")
         bad += bool(problems)
     failed = bool(errors or parse_errors or inputs.unreadable)
     if args.format == "json":
@@ -224,7 +233,7 @@ def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: 
             rep = size_report(request, limits)
         except CioSchemasError as exc:
             failed = True
-            what = f"invalid JSON: {exc}" if isinstance(exc, InvalidJSONError) else str(exc)
+            what = _describe(exc)
             rows.append({**env.source.to_dict(), "error": what})
             if args.format == "text":
                 stdout.write(f"{env.source.label()}: {what}\n")
@@ -298,12 +307,11 @@ def _refusal(label: str, exc: CioSchemasError) -> str:
     one per line, each with its pointer (as ``validate`` prints problems)."""
     from .errors import InvalidPayloadError, LossyConversionError
 
-    head = f"{label}: " + str(exc).splitlines()[0]
     if isinstance(exc, InvalidJSONError):
-        return f"{label}: invalid JSON: {exc}"
+        return f"{label}: {_describe(exc)}"
+    head = f"{label}: " + str(exc).splitlines()[0]
     if isinstance(exc, InvalidPayloadError):
-        route = f"{exc.route}: " if exc.route else ""
-        details = [f"{label}: {route}{p.pointer or '(body)'}: {p.message} [{p.keyword}]" for p in exc.problems]
+        details = [_problem_line(label, exc.route, p) for p in exc.problems]
     elif isinstance(exc, LossyConversionError):
         route = f"{exc.route}: " if exc.route else ""
         details = [
@@ -350,7 +358,7 @@ def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> 
             try:
                 value = loads(raw, line=lineno)
             except InvalidJSONError as exc:
-                yield [], [], [f"{name}:{lineno}: invalid JSON: {exc}"], [], []
+                yield [], [], [f"{name}:{lineno}: {_describe(exc)}"], [], []
                 continue
             items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
             for index, item in items:
@@ -425,12 +433,9 @@ def _file_chunks(label: str, stream: IO[bytes], size: int) -> Iterator[list[tupl
 
 
 def _convert_envelopes(envelopes: Iterable[Envelope], args: argparse.Namespace, options: Any) -> Iterator[_Converted]:
-    """The one-process conversion: one result per envelope."""
+    """The one-process conversion: one result per envelope (one that could not be read is refused)."""
     for env in envelopes:
-        if env.error is not None:
-            yield _joined([([], [], [_refusal(env.source.label(), env.error)], [], [])])
-        else:
-            yield _joined([_convert_envelope(env, args.to, args.strict, options)])
+        yield _joined([_convert_envelope(env, args.to, args.strict, options)])
 
 
 def _parallel(args: argparse.Namespace, options: Any, inputs: _Inputs) -> Iterator[_Converted]:
@@ -709,7 +714,6 @@ def run(argv: Sequence[str], stdout: IO[str], stderr: IO[str], stdin: IO[bytes])
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cio-schemas`` console script."""
     import io
-    import os
 
     # A closed standard stream is None in Python: report it (where possible) instead of failing on it.
     stderr = sys.stderr if sys.stderr is not None else open(os.devnull, "w")  # noqa: SIM115 - process lifetime
