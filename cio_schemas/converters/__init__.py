@@ -20,9 +20,9 @@ from ..conversion import Context, Conversion, ConvertOptions, Node, Target
 from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
 from ..jsonio import is_plain, tuples_as_lists
 from ..request import Request
-from ..sizes import get_limits, split_batch
+from ..sizes import get_limits
 from ..validation import check, item_schema, track_schema
-from ._batch import keep_fitting, pack
+from ._batch import keep_fitting, pack, split_items
 
 __all__ = ["convert", "convert_many", "CONVERTERS", "COALESCERS", "Converter", "source_kind", "TARGETS"]
 
@@ -156,9 +156,7 @@ def _within_limits(request: Request, ctx: Context) -> list[Request]:
     if not body["batch"]:
         return [request]
     extra = {k: v for k, v in body.items() if k != "batch"}
-    split = split_batch(body["batch"], route.api, ctx.limits, extra=extra)
-    for rejected in split.rejected:
-        ctx.lose(f"/body/batch/{rejected.index}", rejected.item, "too-large", rejected.reason)
+    split = split_items(list(enumerate(body["batch"])), route.api, ctx, extra)
     if len(split.batches) == 1 and not split.rejected:
         return [request]
     return [Request(request.method, request.path, batch) for batch in split.batches]  # the query string kept

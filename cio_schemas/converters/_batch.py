@@ -8,9 +8,9 @@ from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
-from ..sizes import split_batch
+from ..sizes import BatchSplit, split_batch
 
-__all__ = ["pack", "keep_fitting"]
+__all__ = ["pack", "keep_fitting", "split_items"]
 
 
 def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any) -> list[Request]:
@@ -38,13 +38,23 @@ def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any
     return kept
 
 
-def _flush(items: list[tuple[int, Any]], api: str, ctx: Context, out: list[Request]) -> None:
-    if not items:
-        return
-    split = split_batch([body for _, body in items], api, ctx.limits)
+def split_items(
+    items: list[tuple[int, Any]], api: str, ctx: Context, extra: dict[str, Any] | None = None
+) -> BatchSplit:
+    """:func:`~cio_schemas.sizes.split_batch` of ``items`` (each with the index of the source batch item it
+    comes from) under the conversion's limits; an item too large for any batch is reported as a
+    ``too-large`` loss of its source item."""
+    split = split_batch([body for _, body in items], api, ctx.limits, extra=extra)
     for rejected in split.rejected:
         source_index = items[rejected.index][0]
         ctx.lose(f"/body/batch/{source_index}", ctx.source.body["batch"][source_index], "too-large", rejected.reason)
+    return split
+
+
+def _flush(items: list[tuple[int, Any]], api: str, ctx: Context, out: list[Request]) -> None:
+    if not items:
+        return
+    split = split_items(items, api, ctx)
     route = route_by_operation(api, "batch")
     out.extend(Request._for_route(route, batch) for batch in split.batches)
     items.clear()

@@ -32,6 +32,8 @@ __all__ = [
     "take_object_id",
     "custom_event_name",
     "v1_request",
+    "v2_request",
+    "pipelines_call",
 ]
 
 ID_BYTES = 150
@@ -157,6 +159,19 @@ def v1_request(ctx: Context, operation: str, body: Any = None, **params: str) ->
     return Request(route.method, path, body)
 
 
+_ENTITY = route_by_operation("track-v2", "entity")
+
+
+def v2_request(type_: str, action: str, **fields: Any) -> Request:
+    """A Track v2 ``/api/v2/entity`` request for the operation ``type_`` + ``action``."""
+    return Request._for_route(_ENTITY, {"type": type_, "action": action, **fields})
+
+
+def pipelines_call(call: str, body: dict[str, Any]) -> Request:
+    """A Pipelines call to ``/v1/<call>``."""
+    return Request._for_route(route_by_operation("pipelines", call), body)
+
+
 def fit_id(ctx: Context, value: str, what: str) -> str:
     """``value`` unchanged when it fits a Track identifier; unsupported when over :data:`ID_BYTES`."""
     size = json_byte_length(value)
@@ -197,12 +212,11 @@ def take_id_text(ctx: Context, node: Node, key: str) -> Any:
     Schema counts as an integer), becomes its decimal string, and the change is reported. Anything else is
     returned as it is."""
     raw = node.take(key)
-    value = int(raw) if isinstance(raw, float) and raw.is_integer() else raw
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-        ctx.change(node.at(key), raw, text, "type")
-        return text
-    return value
+    if not is_whole_number(raw):
+        return raw
+    text = str(int(raw))
+    ctx.change(node.at(key), raw, text, "type")
+    return text
 
 
 def to_pipelines_time(ctx: Context, value: Any, pointer: str) -> str:

@@ -58,6 +58,7 @@ from ._common import (
     to_track_time,
     track_attributes,
     v2_identifiers,
+    v2_request,
 )
 
 __all__ = ["coalesce"]
@@ -85,11 +86,6 @@ _STRUCTURED_ATTRIBUTES = ("cio_subscription_preferences",)
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _v2(type_: str, action: str, **fields: Any) -> Request:
-    """A Track v2 ``/api/v2/entity`` request."""
-    return Request._for_route(_ENTITY, {"type": type_, "action": action, **fields})
-
-
 def _present(value: Any) -> bool:
     """A string that is not empty or blank (an identifier that can name someone)."""
     return isinstance(value, str) and value.strip() != ""
@@ -265,7 +261,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         fields["attributes"] = attributes
     if timestamp is not None:
         fields["timestamp"] = timestamp
-    return [_v2("person", "identify", **fields)]
+    return [v2_request("person", "identify", **fields)]
 
 
 # -- events --------------------------------------------------------------------------------
@@ -284,7 +280,7 @@ def track_event(node: Node, request: Request, ctx: Context) -> list[Request]:
         data = _event_attributes(ctx, props, "event")
         if data is not None:
             fields["attributes"] = data
-    return [_v2("person", "event", **fields)]
+    return [v2_request("person", "event", **fields)]
 
 
 @register("pipelines/page", "track-v2")
@@ -299,7 +295,7 @@ def page(node: Node, request: Request, ctx: Context) -> list[Request]:
         data = _event_attributes(ctx, props, "page")
         if data:
             fields["attributes"] = data
-    return [_v2("person", "page", **fields)]
+    return [v2_request("person", "page", **fields)]
 
 
 @register("pipelines/screen", "track-v2")
@@ -313,7 +309,7 @@ def screen(node: Node, request: Request, ctx: Context) -> list[Request]:
         data = _event_attributes(ctx, props, "screen")
         if data is not None:
             fields["attributes"] = data
-    return [_v2("person", "screen", **fields)]
+    return [v2_request("person", "screen", **fields)]
 
 
 # -- group and alias -----------------------------------------------------------------------
@@ -355,9 +351,9 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
         node.drop("anonymousId", "no-home", "Track v2 relates the object to the identified person (userId)")
         if not object_attributes:
             rel = item(object_ids)
-            return [_v2("person", "add_relationships", identifiers=person, cio_relationships=[rel])]
+            return [v2_request("person", "add_relationships", identifiers=person, cio_relationships=[rel])]
         return [
-            _v2(
+            v2_request(
                 "object",
                 "identify",
                 identifiers=object_ids,
@@ -371,10 +367,10 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
         fields["attributes"] = object_attributes
     if isinstance(node.peek("anonymousId"), str):
         anonymous = item({"anonymous_id": node.take("anonymousId")})
-        return [_v2("object", "identify_anonymous", **fields, cio_relationships=[anonymous])]
+        return [v2_request("object", "identify_anonymous", **fields, cio_relationships=[anonymous])]
     if relationship is not None and traits is not None:
         ctx.lose(traits.at(keys[0]), traits.data[keys[0]], "no-home", "a relationship needs a person")
-    return [_v2("object", "identify", **fields)]
+    return [v2_request("object", "identify", **fields)]
 
 
 @register("pipelines/alias", "track-v2")
@@ -391,7 +387,7 @@ def alias(node: Node, request: Request, ctx: Context) -> list[Request]:
         "a Track v2 merge deletes the secondary person (previousId) after merging them into the primary "
         "(userId); it cannot be undone"
     )
-    return [_v2("person", "merge", **body)]
+    return [v2_request("person", "merge", **body)]
 
 
 # -- semantic events -----------------------------------------------------------------------
@@ -435,7 +431,7 @@ def device_created_or_updated(node: Node, request: Request, ctx: Context) -> lis
             device["attributes"] = {}
         if "app_version" not in device["attributes"]:
             device["attributes"]["app_version"] = app.take("version")
-    return [_v2("person", "add_device", identifiers=identifiers, device=device)]
+    return [v2_request("person", "add_device", identifiers=identifiers, device=device)]
 
 
 @register("pipelines/semantic/device_deleted", "track-v2")
@@ -443,7 +439,7 @@ def device_deleted(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``Device Deleted`` → person/delete_device."""
     identifiers = _semantic_person(ctx, node)
     token, _, _ = _device_token(ctx, node)
-    return [_v2("person", "delete_device", identifiers=identifiers, device={"token": token})]
+    return [v2_request("person", "delete_device", identifiers=identifiers, device={"token": token})]
 
 
 def _person_action(action: str, event: str) -> Converter:
@@ -453,7 +449,7 @@ def _person_action(action: str, event: str) -> Converter:
         identifiers = _semantic_person(ctx, node)
         node.drop("properties", "no-home", f"Track v2 person/{action} carries no data")
         node.drop("timestamp", "no-home", f"Track v2 person/{action} has no timestamp")
-        return [_v2("person", action, identifiers=identifiers)]
+        return [v2_request("person", action, identifiers=identifiers)]
 
     convert.__doc__ = f"``{event}`` → person/{action}."
     convert.__name__ = f"semantic_{action}"
@@ -485,7 +481,7 @@ def relationship_deleted(node: Node, request: Request, ctx: Context) -> list[Req
     """``Relationship Deleted`` → person/delete_relationships."""
     identifiers = _semantic_person(ctx, node)
     relationship = {"identifiers": _object_of(ctx, node)}
-    return [_v2("person", "delete_relationships", identifiers=identifiers, cio_relationships=[relationship])]
+    return [v2_request("person", "delete_relationships", identifiers=identifiers, cio_relationships=[relationship])]
 
 
 @register("pipelines/semantic/object_deleted", "track-v2")
@@ -495,7 +491,7 @@ def object_deleted(node: Node, request: Request, ctx: Context) -> list[Request]:
     object_ids = _object_of(ctx, node)
     for key in ("userId", "anonymousId"):
         node.drop(key, "ignored", "Track v2 deletes an object without naming a person")
-    return [_v2("object", "delete", identifiers=object_ids)]
+    return [v2_request("object", "delete", identifiers=object_ids)]
 
 
 @register("pipelines/semantic/report_delivery_event", "track-v2")
@@ -522,7 +518,7 @@ def report_delivery_event(node: Node, request: Request, ctx: Context) -> list[Re
         "name": props.take("metric"),
         "attributes": {"device_token": props.take("recipient")},
     }
-    return [_v2("delivery", "event", **body)]
+    return [v2_request("delivery", "event", **body)]
 
 
 @register("pipelines/semantic/report_content_event", "track-v2")

@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..errors import InvalidTimestampError, pointer_from_parts
 from ..request import Request
@@ -42,6 +41,7 @@ from ._common import (
     flag_iso_strings,
     identifier_from_v1,
     object_type_int,
+    pipelines_call,
     take_pipelines_time,
     to_pipelines_time,
     user_id_from_v2,
@@ -57,11 +57,6 @@ _PAGE_STRING_PROPERTIES = ("category", "referrer", "path", "search", "title")
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _call(call: str, body: dict[str, Any]) -> Request:
-    """A Pipelines call to ``/v1/<call>``."""
-    return Request._for_route(route_by_operation("pipelines", call), body)
-
-
 def _semantic(event: str, user_id: str | None, **fields: Any) -> Request:
     """A ``/v1/track`` call carrying a Customer.io semantic event."""
     body: dict[str, Any] = {}
@@ -69,7 +64,7 @@ def _semantic(event: str, user_id: str | None, **fields: Any) -> Request:
         body["userId"] = user_id
     body["event"] = event
     body.update(fields)
-    return _call("track", body)
+    return pipelines_call("track", body)
 
 
 def _user_id(request: Request, ctx: Context) -> str:
@@ -110,7 +105,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         body["timestamp"] = timestamp
     extra = _relationships(ctx, relationships, user_id) if relationships is not None else []
     if len(body) > 1 or not extra:
-        return [_call("identify", body), *extra]
+        return [pipelines_call("identify", body), *extra]
     return extra
 
 
@@ -148,7 +143,7 @@ def _relationships(ctx: Context, rel: Node, user_id: str) -> list[Request]:
                 attrs = one.take("relationship_attributes")
                 flag_iso_strings(ctx, attrs, one.at("relationship_attributes"))
                 traits[ctx.options.relationship_key] = attrs
-            out.append(_call("group", {"userId": user_id, "groupId": object_id, "traits": traits}))
+            out.append(pipelines_call("group", {"userId": user_id, "groupId": object_id, "traits": traits}))
             continue
         type_int = object_type_int(type_id)
         if type_int is None:
@@ -256,7 +251,7 @@ def _event(node: Node, ctx: Context, who: dict[str, Any]) -> list[Request]:
         body["timestamp"] = timestamp
     if "id" in node:
         body["messageId"] = node.take("id")
-    return [_call(call, body)]
+    return [pipelines_call(call, body)]
 
 
 @register("track_v1/track", "pipelines")
@@ -289,7 +284,7 @@ def merge(node: Node, request: Request, ctx: Context) -> list[Request]:
             raise ctx.unsupported(f"the {side} person has no id, email or cio_id")
         body[key] = value
     ctx.note("a Pipelines alias sent to Customer.io merges previousId into userId and deletes the previousId profile")
-    return [_call("alias", body)]
+    return [pipelines_call("alias", body)]
 
 
 # -- delivery metrics ----------------------------------------------------------------------

@@ -36,18 +36,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
 from . import UNSUPPORTED, Converter, register
-from ._common import classify, is_whole_number, v1_request
+from ._common import classify, is_whole_number, v1_request, v2_request
 
 __all__: list[str] = []
 
 _ID_BYTES = 150
 _MAX_ATTRIBUTES = 300
-_ENTITY = route_by_operation("track-v2", "entity")
 
 _ARTICLE = {"id": "an id", "email": "an email", "cio_id": "a cio_id"}
 
@@ -62,11 +60,6 @@ _V2_PAGE_STRING_KEYS = ("path", "referrer", "search", "title", "url")
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _v2(type_: str, action: str, **fields: Any) -> Request:
-    """A Track v2 ``/api/v2/entity`` request."""
-    return Request._for_route(_ENTITY, {"type": type_, "action": action, **fields})
-
-
 def _identifiers(request: Request, ctx: Context) -> dict[str, str]:
     """The v2 ``identifiers`` of the person in a v1 path (by its shape, or the ``identifier_kind`` option)."""
     value = request.params["identifier"]
@@ -146,15 +139,15 @@ def identify_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
         fields["timestamp"] = timestamp
     out: list[Request] = []
     if rel is None:
-        return [_v2("person", "identify", **fields)]
+        return [v2_request("person", "identify", **fields)]
     action = rel.take("action")
     items = _relationship_items(rel.take("relationships"))
     if action == "add_relationships":
         fields["cio_relationships"] = items
-        return [_v2("person", "identify", **fields)]
+        return [v2_request("person", "identify", **fields)]
     if len(fields) > 1:
-        out.append(_v2("person", "identify", **fields))
-    out.append(_v2("person", "delete_relationships", identifiers=dict(ids), cio_relationships=items))
+        out.append(v2_request("person", "identify", **fields))
+    out.append(v2_request("person", "delete_relationships", identifiers=dict(ids), cio_relationships=items))
     return out
 
 
@@ -162,7 +155,7 @@ def _person_v2(action: str) -> Converter:
     """A converter for a body-less v1 person route → the v2 person ``action``."""
 
     def convert(node: Node, request: Request, ctx: Context) -> list[Request]:
-        return [_v2("person", action, identifiers=_identifiers(request, ctx))]
+        return [v2_request("person", action, identifiers=_identifiers(request, ctx))]
 
     convert.__doc__ = f"v1 {action} → person/{action}."
     return convert
@@ -181,14 +174,14 @@ def add_device_to_v2(node: Node, request: Request, ctx: Context) -> list[Request
         raise ctx.unsupported("the body has no device")
     out: dict[str, Any] = {"token": device.take("id")}
     out.update(device.rest())
-    return [_v2("person", "add_device", identifiers=_identifiers(request, ctx), device=out)]
+    return [v2_request("person", "add_device", identifiers=_identifiers(request, ctx), device=out)]
 
 
 @register("track_v1/delete_device", "track-v2")
 def delete_device_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     """DELETE customers/{identifier}/devices/{device_id} → person/delete_device."""
     token = request.params["device_id"]
-    return [_v2("person", "delete_device", identifiers=_identifiers(request, ctx), device={"token": token})]
+    return [v2_request("person", "delete_device", identifiers=_identifiers(request, ctx), device={"token": token})]
 
 
 def _event_attributes(ctx: Context, data: Node, kind: str) -> dict[str, Any]:
@@ -229,14 +222,14 @@ def track_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     data = node.node("data")
     if data is not None:
         fields["attributes"] = _event_attributes(ctx, data, kind)
-    return [_v2("person", kind, **fields)]
+    return [v2_request("person", kind, **fields)]
 
 
 @register("track_v1/merge", "track-v2")
 def merge_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     """POST merge_customers → person/merge (the same ``primary``/``secondary`` shapes)."""
     ctx.note("a merge deletes the secondary person after merging them into the primary; it cannot be undone")
-    return [_v2("person", "merge", primary=_reference(node, "primary"), secondary=_reference(node, "secondary"))]
+    return [v2_request("person", "merge", primary=_reference(node, "primary"), secondary=_reference(node, "secondary"))]
 
 
 def _delivery_to_v2(ctx: Context, node: Node, metric_key: str, recipient_key: str, what: str) -> list[Request]:
@@ -259,7 +252,8 @@ def _delivery_to_v2(ctx: Context, node: Node, metric_key: str, recipient_key: st
     node.use("delivery_id", metric_key, recipient_key)
     for key in ("timestamp", "reason", "href"):
         node.drop(key, "no-home", f"Track v2 delivery events have no {key}")
-    return [_v2("delivery", "event", identifiers={"id": delivery_id}, name=metric, attributes={"device_token": token})]
+    attributes = {"device_token": token}
+    return [v2_request("delivery", "event", identifiers={"id": delivery_id}, name=metric, attributes=attributes)]
 
 
 @register("track_v1/metrics", "track-v2")

@@ -51,7 +51,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..errors import InvalidTimestampError
 from ..request import Request
@@ -61,6 +60,7 @@ from ._common import (
     custom_event_name,
     flag_iso_strings,
     object_type_int,
+    pipelines_call,
     take_pipelines_time,
     to_pipelines_time,
     user_id_from_v2,
@@ -84,14 +84,9 @@ _NO_PERSON = (
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _call(call: str, body: dict[str, Any]) -> Request:
-    """A Pipelines call to ``/v1/<call>``."""
-    return Request._for_route(route_by_operation("pipelines", call), body)
-
-
 def _semantic(event: str, who: Mapping[str, Any], **fields: Any) -> Request:
     """A ``/v1/track`` call carrying the Customer.io semantic ``event``."""
-    return _call("track", {**who, "event": event, **fields})
+    return pipelines_call("track", {**who, "event": event, **fields})
 
 
 def _user_id(ctx: Context, ids: Node | None, what: str = "person") -> str | None:
@@ -128,7 +123,7 @@ def _rejected_traits(traits: Mapping[str, Any]) -> list[str]:
         elif key == "unsubscribed":
             ok = isinstance(value, bool)
         else:
-            ok = is_valid(_call("identify", {"userId": "x", "traits": {key: value}}))
+            ok = is_valid(pipelines_call("identify", {"userId": "x", "traits": {key: value}}))
         if not ok:
             bad.append(key)
     return bad
@@ -183,7 +178,7 @@ def _group(ctx: Context, who: Mapping[str, Any], object_id: str, traits: dict[st
         flag_iso_strings(ctx, attrs, item.at("relationship_attributes"))
         traits[ctx.options.relationship_key] = attrs
     body["traits"] = traits
-    return _call("group", body)
+    return pipelines_call("group", body)
 
 
 def _lone_group(ctx: Context, object_id: str, traits: dict[str, Any]) -> Request:
@@ -264,7 +259,7 @@ def person_identify(node: Node, request: Request, ctx: Context) -> list[Request]
     timestamp = take_pipelines_time(ctx, node, "timestamp")
     if timestamp is not None:
         body["timestamp"] = timestamp
-    out = [_call("identify", body)]
+    out = [pipelines_call("identify", body)]
     if "cio_relationships" in node:
         who = {"userId": user_id} if user_id is not None else {"anonymousId": body["anonymousId"]}
         for _, item in _items(ctx, node, "cio_relationships"):
@@ -311,7 +306,7 @@ def person_event(node: Node, request: Request, ctx: Context) -> list[Request]:
         flag_iso_strings(ctx, attrs, node.at("attributes"))
         body["properties"] = attrs
     _event_fields(ctx, node, body)
-    return [_call("track", body)]
+    return [pipelines_call("track", body)]
 
 
 @register("track_v2/person/page", "pipelines")
@@ -332,7 +327,7 @@ def person_page(node: Node, request: Request, ctx: Context) -> list[Request]:
         properties.update(rest)
     body["properties"] = properties
     _event_fields(ctx, node, body)
-    return [_call("page", body)]
+    return [pipelines_call("page", body)]
 
 
 @register("track_v2/person/screen", "pipelines")
@@ -344,7 +339,7 @@ def person_screen(node: Node, request: Request, ctx: Context) -> list[Request]:
         flag_iso_strings(ctx, attrs, node.at("attributes"))
         body["properties"] = attrs
     _event_fields(ctx, node, body)
-    return [_call("screen", body)]
+    return [pipelines_call("screen", body)]
 
 
 # -- relationships -------------------------------------------------------------------------
@@ -417,7 +412,7 @@ def person_merge(node: Node, request: Request, ctx: Context) -> list[Request]:
         "Customer.io treats a Pipelines alias as a merge: the previousId profile is merged into the userId "
         "profile and then deleted; it cannot be undone"
     )
-    return [_call("alias", body)]
+    return [pipelines_call("alias", body)]
 
 
 # -- objects -------------------------------------------------------------------------------
