@@ -73,8 +73,7 @@ def _locate(text: str) -> tuple[int, int] | None:
         if m.group("constant") is not None or (
             number is not None and not number.lstrip("-").isdigit() and float(number) in _INF
         ):
-            start = m.start()
-            return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+            return _line_column(text, m.start())
         pos = m.end()
     return None
 
@@ -174,8 +173,7 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
         if exc.pos >= end:
             # Point just after the last character, not into the whitespace (a line's own newline) after it.
             msg = "truncated JSON: " + msg
-            lineno = text.count("\n", 0, end) + 1
-            colno = end - text.rfind("\n", 0, end)
+            lineno, colno = _line_column(text, end)
         raise InvalidJSONError(msg, base + lineno, colno) from None
     except _Refused as exc:  # from our hooks: NaN/Infinity, numbers beyond a float
         where = _locate(text)
@@ -306,7 +304,6 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             stream,
         )
     lines_in = iter(stream)  # once: a list of lines must not be read from its start twice
-    first_lines: list[tuple[int, bytes]] = []
     lineno = 0
     for raw in lines_in:
         if not isinstance(raw, (bytes, bytearray)):
@@ -318,54 +315,43 @@ def iter_documents(stream: IO[bytes]) -> Iterator[Document]:
             )
         lineno += 1
         if raw.strip() or (lineno == 1 and raw.startswith(b"\xef\xbb\xbf")):
-            first_lines.append((lineno, raw))
-            if len(first_lines) == 2:
-                break
-    if not first_lines:
+            break
+    else:
         yield Document(1, None, error=InvalidJSONError("empty input: expected JSON or JSON Lines", 1, 1))
         return
-    parsed: list[Any] = []
-    errors: list[InvalidJSONError | None] = []
-    for ln, raw in first_lines:
-        try:
-            parsed.append(loads(raw, line=ln))
-            errors.append(None)
-        except InvalidJSONError as exc:
-            parsed.append(None)
-            errors.append(exc)
-    whole_document = not is_json_lines(first_lines[0][1], line=first_lines[0][0])
-    if whole_document:
-        start = first_lines[0][0]
-        rest = first_lines[0][1]
-        if len(first_lines) == 2:
-            rest += b"\n" * (first_lines[1][0] - start - 1) + first_lines[1][1]
-        rest += b"".join(lines_in)
-        try:
-            value = loads(rest, line=start)
-        except InvalidJSONError as exc:
-            # Not one document. Unless it opens like a pretty-printed one (a line holding only "[" or
-            # "{"), if other lines are JSON of their own this is JSON Lines whose first lines are broken:
-            # every line is then read, and every error reported, on its own (as `convert -j N` does).
-            lines = [] if _opens_pretty(first_lines[0][1]) else list(_documents_by_line(rest.split(b"\n"), start))
-            if any(d.error is None for d in lines):
-                yield from lines
-            else:
-                yield Document(exc.line or start, None, error=exc)
-            return
-        if isinstance(value, list) and b"\n" in rest:
-            starts = _element_lines(rest, start, len(value))
-            if starts is not None:  # each element of a pretty-printed array at the line it starts on
-                for i, (line, item) in enumerate(zip(starts, value, strict=True)):
-                    yield Document(line, i, item)
-                return
-        yield from _expand(value, start)
+    first, start = raw, lineno
+    try:
+        value = loads(first, line=start)  # JSON on its own: JSON Lines (the rule is_json_lines states)
+    except InvalidJSONError:
+        yield from _whole_document(first, first + b"".join(lines_in), start)
         return
-    for (ln, _), value, error in zip(first_lines, parsed, errors, strict=True):
-        if error is not None:
-            yield Document(ln, None, error=error)
+    yield from _expand(value, start)
+    yield from _documents_by_line(lines_in, start + 1)
+
+
+def _whole_document(first: bytes, text: bytes, start: int) -> Iterator[Document]:
+    """The documents of a ``text`` whose ``first`` line (at ``start``) is not JSON on its own: one document, read
+    whole; if it is not one, and it does not open like a document spread over lines, the lines that are
+    JSON of their own (JSON Lines whose first lines are broken), every line read and reported on its own."""
+    try:
+        value = loads(text, line=start)
+    except InvalidJSONError as exc:
+        # Not one document. Unless it opens like a pretty-printed one (a line holding only "[" or
+        # "{"), if other lines are JSON of their own this is JSON Lines whose first lines are broken:
+        # every line is then read, and every error reported, on its own (as `convert -j N` does).
+        lines = [] if _opens_pretty(first) else list(_documents_by_line(text.split(b"\n"), start))
+        if any(d.error is None for d in lines):
+            yield from lines
         else:
-            yield from _expand(value, ln)
-    yield from _documents_by_line(lines_in, lineno + 1)
+            yield Document(exc.line or start, None, error=exc)
+        return
+    if isinstance(value, list) and b"\n" in text:
+        starts = _element_lines(text, start, len(value))
+        if starts is not None:  # each element of a pretty-printed array at the line it starts on
+            for i, (line, item) in enumerate(zip(starts, value, strict=True)):
+                yield Document(line, i, item)
+            return
+    yield from _expand(value, start)
 
 
 #: How deep a body may nest (objects and arrays). Customer.io payloads are shallow;
