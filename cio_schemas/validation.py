@@ -108,7 +108,10 @@ def _problem(error: ValidationError, schema: str, prefix: tuple[str | int, ...])
                     if n not in names and n not in present:
                         names.append(n)
             keyword = "required"
-            message = "needs one of " + ", ".join(repr(n) for n in names) + _spelled_otherwise(names, present)
+            message = "needs one of " + ", ".join(repr(n) for n in names)
+            spelled = _spelled_otherwise(names, present)
+            if spelled:
+                message = f"{message}; {spelled}"
         else:
             deepest = max(error.context, key=lambda e: (len(e.relative_path), -len(e.schema_path)))
             if deepest.relative_path:
@@ -141,7 +144,7 @@ def _format_message(error: ValidationError) -> str:
 
 
 def _spelled_otherwise(names: Iterable[str], present: Mapping[str, Any]) -> str:
-    """``; found 'user_id' (the key is 'userId')`` when a key present is a missing name in another spelling."""
+    """``found 'user_id' (the key is 'userId')`` when a key present is a missing name in another spelling."""
 
     def plain(key: object) -> str:
         return str(key).replace("_", "").replace("-", "").casefold()
@@ -149,7 +152,7 @@ def _spelled_otherwise(names: Iterable[str], present: Mapping[str, Any]) -> str:
     for name in names:
         for key in present:
             if key != name and plain(key) == plain(name):
-                return f"; found {key!r} (the key is {name!r})"
+                return f"found {key!r} (the key is {name!r})"
     return ""
 
 
@@ -193,7 +196,7 @@ def _hint(keyword: str, error: ValidationError) -> str:
         missing = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
         spelled = _spelled_otherwise([missing], value if isinstance(value, Mapping) else {})
         if spelled:
-            return spelled.removeprefix("; ")
+            return spelled
         prop = (error.schema.get("properties") or {}).get(missing)
         allowed = prop.get("enum") if isinstance(prop, Mapping) else None
         if isinstance(allowed, list) and allowed:
