@@ -24,9 +24,13 @@ __all__ = [
     "track_attributes",
     "object_type_int",
     "take_pipelines_time",
+    "take_track_time",
     "flag_iso_strings",
     "page_url",
     "device_attributes",
+    "track_device",
+    "device_token",
+    "read_back_as",
     "ID_BYTES",
     "fit_id",
     "take_object_id",
@@ -284,6 +288,20 @@ def take_pipelines_time(ctx: Context, node: Node, key: str) -> str | None:
     return iso
 
 
+def take_track_time(ctx: Context, node: Node, key: str) -> int | None:
+    """``node[key]`` (ISO 8601) as Unix seconds, taken; None when absent or unreadable (reported)."""
+    if key not in node:
+        return None
+    value = node.peek(key)
+    try:
+        seconds = to_track_time(ctx, value, node.at(key))
+    except InvalidTimestampError as exc:
+        node.drop(key, "not-allowed", f"not a date-time Track can carry: {exc.reason}")
+        return None
+    node.take(key)
+    return seconds
+
+
 def flag_iso_strings(ctx: Context, attrs: Any, pointer: str) -> None:
     """Report every ISO 8601-shaped string in ``attrs`` (nested objects, not arrays) as ``offset``.
 
@@ -344,3 +362,59 @@ def device_attributes(ctx: Context, props: Node, target: str) -> dict[str, Any]:
         else:
             attributes[key] = value
     return attributes
+
+
+#: The device platforms Track accepts.
+DEVICE_PLATFORMS = ("ios", "android")
+
+
+def device_token(ctx: Context, node: Node, target: str, *, path: bool = False) -> tuple[str, Node, Node]:
+    """A semantic device event's ``context.device.token`` (taken), the device view and the context view.
+
+    Unsupported when the token is not a string, or (``path``: it goes into a
+    Track v1 path) when it is blank.
+    """
+    context = node.node("context")
+    device = context.node("device") if context is not None else None
+    token = device.peek("token") if device is not None else None
+    if context is None or device is None or not isinstance(token, str) or (path and not token.strip()):
+        raise ctx.unsupported(
+            f"{target} needs the device token as a " + ("non-empty " if path else "") + "string in context.device.token"
+        )
+    return device.take("token"), device, context
+
+
+def track_device(ctx: Context, node: Node, target: str, token_key: str) -> dict[str, Any]:
+    """``Device Created or Updated`` → the Track ``device`` object (the token under ``token_key``).
+
+    ``context.device.type`` → ``platform`` (unsupported unless ios or android),
+    ``timestamp`` → ``last_used``, ``properties`` → ``attributes`` and
+    ``context.app.version`` → ``attributes.app_version`` (a different
+    ``properties.app_version`` wins, and the context value is reported).
+    """
+    token, device_node, context = device_token(ctx, node, target)
+    if device_node.peek("type") not in DEVICE_PLATFORMS:
+        raise ctx.unsupported(
+            f"{target} needs the device platform (ios or android), and this event has no context.device.type"
+        )
+    device: dict[str, Any] = {token_key: token, "platform": device_node.take("type")}
+    last_used = take_track_time(ctx, node, "timestamp")
+    if last_used is not None:
+        device["last_used"] = last_used
+    props = node.node("properties")
+    if props is not None:
+        device["attributes"] = device_attributes(ctx, props, target)
+    app = context.node("app")
+    version = app.peek("version") if app is not None else None
+    if app is not None and isinstance(version, str):
+        attributes = device.setdefault("attributes", {})
+        if attributes.setdefault("app_version", version) == version:
+            app.use("version")
+        else:
+            app.drop("version", "conflict", "properties.app_version already sets the device's app_version")
+    return device
+
+
+def read_back_as(ctx: Context, node: Node, before: str, after: str) -> None:
+    """Record that this operation reads back from the target as ``after`` (a change of reason ``shape``)."""
+    ctx.change(node.pointer, before, after, "shape")

@@ -31,14 +31,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..conversion import Context, Node
-from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request
 from . import COALESCERS, UNSUPPORTED, register
 from ._common import (
     ID_BYTES,
     classify,
-    device_attributes,
+    device_token,
     fit_id,
     is_type_id,
     is_whole_number,
@@ -46,8 +45,9 @@ from ._common import (
     page_url,
     take_id_text,
     take_object_id,
-    to_track_time,
+    take_track_time,
     track_attributes,
+    track_device,
     v1_path_identifier,
     v1_request,
 )
@@ -59,7 +59,6 @@ _VALUE_BYTES = 1000
 _MAX_ATTRIBUTES = 300
 _EVENT_NAME_BYTES = 100
 _EVENT_DATA_BYTES = 100_000
-_DEVICE_PLATFORMS = ("ios", "android")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -86,20 +85,6 @@ def _blank_user_id(node: Node, instead: str) -> None:
         node.use("userId")
     else:
         node.drop("userId", "ignored", f"a blank userId names nobody; {instead}")
-
-
-def _unix(ctx: Context, node: Node, key: str) -> int | None:
-    """``node[key]`` (ISO 8601) as Unix seconds, taken; None when absent or unreadable (reported)."""
-    if key not in node:
-        return None
-    value = node.peek(key)
-    try:
-        seconds = to_track_time(ctx, value, node.at(key))
-    except InvalidTimestampError as exc:
-        node.drop(key, "not-allowed", f"not a date-time Track can carry: {exc.reason}")
-        return None
-    node.take(key)
-    return seconds
 
 
 def _attribute_problem(key: str, value: Any) -> str | None:
@@ -177,7 +162,7 @@ def _event_request(node: Node, ctx: Context, body: dict[str, Any], *, kind: str)
     """Send ``body`` (name, type, data …) for the person the call names: by userId, else anonymousId."""
     user_id = node.peek("userId")
     anonymous_id = node.peek("anonymousId")
-    timestamp = _unix(ctx, node, "timestamp")
+    timestamp = take_track_time(ctx, node, "timestamp")
     if timestamp is not None:
         body["timestamp"] = timestamp
     if isinstance(node.peek("messageId"), str):
@@ -220,12 +205,12 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         )
     body: dict[str, Any] = {}
     if traits is not None and "createdAt" in traits:
-        created = _unix(ctx, traits, "createdAt")
+        created = take_track_time(ctx, traits, "createdAt")
         if created is not None:
             body["created_at"] = created
     if isinstance(node.peek("anonymousId"), str):
         body["anonymous_id"] = node.take("anonymousId")
-    timestamp = _unix(ctx, node, "timestamp")
+    timestamp = take_track_time(ctx, node, "timestamp")
     if timestamp is not None:
         body["_timestamp"] = timestamp
     if traits is not None:
@@ -361,38 +346,11 @@ def alias(node: Node, request: Request, ctx: Context) -> list[Request]:
 
 
 # -- semantic events -----------------------------------------------------------------------
-def _device_token(ctx: Context, node: Node, *, path: bool) -> tuple[str, Node]:
-    """``context.device.token`` (taken) and the device view; unsupported when it is not a string.
-
-    ``path``: the token goes into a path, so it must not be empty either.
-    """
-    context = node.node("context")
-    device = context.node("device") if context is not None else None
-    token = device.peek("token") if device is not None else None
-    if device is None or not isinstance(token, str) or (path and not token.strip()):
-        raise ctx.unsupported(
-            "Track v1 needs the device token as a " + ("non-empty " if path else "") + "string in context.device.token"
-        )
-    return device.take("token"), device
-
-
 @register("pipelines/semantic/device_created_or_updated", "track-v1")
 def device_created_or_updated(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``Device Created or Updated`` → PUT customers/{userId}/devices."""
     user_id = _person(ctx, node)
-    token, device_node = _device_token(ctx, node, path=False)
-    platform = device_node.peek("type")
-    if platform not in _DEVICE_PLATFORMS:
-        raise ctx.unsupported(
-            "Track v1 needs the device platform (ios or android), and this event has no context.device.type"
-        )
-    device: dict[str, Any] = {"id": token, "platform": device_node.take("type")}
-    last_used = _unix(ctx, node, "timestamp")
-    if last_used is not None:
-        device["last_used"] = last_used
-    props = node.node("properties")
-    if props is not None:
-        device["attributes"] = device_attributes(ctx, props, "Track v1")
+    device = track_device(ctx, node, "Track v1", "id")
     return [v1_request(ctx, "add_device", {"device": device}, identifier=user_id)]
 
 
@@ -400,7 +358,7 @@ def device_created_or_updated(node: Node, request: Request, ctx: Context) -> lis
 def device_deleted(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``Device Deleted`` → DELETE customers/{userId}/devices/{token}."""
     user_id = _person(ctx, node)
-    token, _ = _device_token(ctx, node, path=True)
+    token, _, _ = device_token(ctx, node, "Track v1", path=True)
     return [v1_request(ctx, "delete_device", identifier=user_id, device_id=token)]
 
 
@@ -447,7 +405,7 @@ def report_delivery_event(node: Node, request: Request, ctx: Context) -> list[Re
     for key in ("recipient", "reason", "href"):
         if key in props:
             body[key] = props.take(key)
-    timestamp = _unix(ctx, node, "timestamp")
+    timestamp = take_track_time(ctx, node, "timestamp")
     if timestamp is not None:
         body["timestamp"] = timestamp
     return [v1_request(ctx, "metrics", body)]

@@ -43,20 +43,20 @@ from typing import Any
 
 from ..catalog import route_by_operation
 from ..conversion import Context, Node
-from ..errors import InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request
 from . import COALESCERS, Converter, register
 from ._common import (
-    device_attributes,
+    device_token,
     fit_id,
     is_type_id,
     note_near_semantic,
     page_url,
     take_id_text,
     take_object_id,
-    to_track_time,
+    take_track_time,
     track_attributes,
+    track_device,
     v2_identifiers,
     v2_request,
 )
@@ -70,7 +70,6 @@ _MAX_ATTRIBUTES = 300
 _OBJECT_BYTES = 100_000
 _EVENT_NAME_BYTES = 100
 _EVENT_DATA_BYTES = 100_000
-_DEVICE_PLATFORMS = ("ios", "android")
 
 #: The metrics Track v2's ``delivery/event`` records.
 V2_METRICS = ("opened", "converted", "delivered")
@@ -112,20 +111,6 @@ def _person(ctx: Context, node: Node) -> dict[str, str]:
     ids = _identifiers(ctx, node, "userId", "userId")
     node.drop("anonymousId", "no-home", "a Track v2 person operation names the person by identifiers only")
     return ids
-
-
-def _unix(ctx: Context, node: Node, key: str) -> int | None:
-    """``node[key]`` (ISO 8601) as Unix seconds, taken; None when absent or unreadable (reported)."""
-    if key not in node:
-        return None
-    value = node.peek(key)
-    try:
-        seconds = to_track_time(ctx, value, node.at(key))
-    except InvalidTimestampError as exc:
-        node.drop(key, "not-allowed", f"not a date-time Track can carry: {exc.reason}")
-        return None
-    node.take(key)
-    return seconds
 
 
 def _fit(
@@ -217,7 +202,7 @@ def _event_common(ctx: Context, node: Node, fields: dict[str, Any]) -> None:
     """``messageId`` → ``id`` and ``timestamp`` → Unix seconds into ``fields``."""
     if isinstance(node.peek("messageId"), str):
         fields["id"] = node.take("messageId")
-    timestamp = _unix(ctx, node, "timestamp")
+    timestamp = take_track_time(ctx, node, "timestamp")
     if timestamp is not None:
         fields["timestamp"] = timestamp
 
@@ -240,12 +225,12 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     fields: dict[str, Any] = {"identifiers": identifiers}
     attributes: dict[str, Any] = {}
     if traits is not None and "createdAt" in traits:
-        created = _unix(ctx, traits, "createdAt")
+        created = take_track_time(ctx, traits, "createdAt")
         if created is not None:
             attributes["created_at"] = created
     if isinstance(node.peek("anonymousId"), str):
         attributes["anonymous_id"] = node.take("anonymousId")
-    timestamp = _unix(ctx, node, "timestamp")
+    timestamp = take_track_time(ctx, node, "timestamp")
     if traits is not None:
         for key in attributes:
             traits.drop(key, "conflict", f"attributes.{key} is already set from the call itself")
@@ -397,40 +382,11 @@ def _semantic_person(ctx: Context, node: Node) -> dict[str, str]:
     return _person(ctx, node)
 
 
-def _device_token(ctx: Context, node: Node) -> tuple[str, Node, Node]:
-    """``context.device.token`` (taken), the device view and the context view.
-
-    Unsupported when the token is not a string.
-    """
-    context = node.node("context")
-    device = context.node("device") if context is not None else None
-    if context is None or device is None or not isinstance(device.peek("token"), str):
-        raise ctx.unsupported("Track v2 needs the device token as a string in context.device.token")
-    return device.take("token"), device, context
-
-
 @register("pipelines/semantic/device_created_or_updated", "track-v2")
 def device_created_or_updated(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``Device Created or Updated`` → person/add_device."""
     identifiers = _semantic_person(ctx, node)
-    token, device_node, context = _device_token(ctx, node)
-    if device_node.peek("type") not in _DEVICE_PLATFORMS:
-        raise ctx.unsupported(
-            "Track v2 needs the device platform (ios or android), and this event has no context.device.type"
-        )
-    device: dict[str, Any] = {"token": token, "platform": device_node.take("type")}
-    last_used = _unix(ctx, node, "timestamp")
-    if last_used is not None:
-        device["last_used"] = last_used
-    props = node.node("properties")
-    if props is not None:
-        device["attributes"] = device_attributes(ctx, props, "Track v2")
-    app = context.node("app")
-    if app is not None and isinstance(app.peek("version"), str):
-        if "attributes" not in device:
-            device["attributes"] = {}
-        if "app_version" not in device["attributes"]:
-            device["attributes"]["app_version"] = app.take("version")
+    device = track_device(ctx, node, "Track v2", "token")
     return [v2_request("person", "add_device", identifiers=identifiers, device=device)]
 
 
@@ -438,7 +394,7 @@ def device_created_or_updated(node: Node, request: Request, ctx: Context) -> lis
 def device_deleted(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``Device Deleted`` → person/delete_device."""
     identifiers = _semantic_person(ctx, node)
-    token, _, _ = _device_token(ctx, node)
+    token, _, _ = device_token(ctx, node, "Track v2")
     return [v2_request("person", "delete_device", identifiers=identifiers, device={"token": token})]
 
 

@@ -40,7 +40,7 @@ from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
 from . import UNSUPPORTED, Converter, register
-from ._common import classify, is_whole_number, v1_request, v2_request
+from ._common import classify, is_whole_number, read_back_as, v1_request, v2_request
 
 __all__: list[str] = []
 
@@ -462,8 +462,12 @@ def delivery_event_to_v1(node: Node, request: Request, ctx: Context) -> list[Req
     return [v1_request(ctx, "metrics", body)]
 
 
-def _object_relationships(ctx: Context, node: Node, action: str) -> list[Request]:
-    """object/add_relationships or object/delete_relationships → one v1 identify per person."""
+def _object_relationships(ctx: Context, node: Node, action: str, operation: str) -> list[Request]:
+    """An object operation relating people → one v1 identify per person (``action``: add or delete).
+
+    Track v1 reads each of them back as that person's identify, so the
+    operation is reported as a change of reason ``shape``.
+    """
     object_ids = node.take("identifiers")
     items = node.take("cio_relationships")
     if not isinstance(items, list) or not items:
@@ -480,26 +484,39 @@ def _object_relationships(ctx: Context, node: Node, action: str) -> list[Request
             relationship["relationship_attributes"] = one.take("relationship_attributes")
         body = {"cio_relationships": {"action": action, "relationships": [relationship]}}
         out.append(v1_request(ctx, "identify", body, identifier=identifier))
+    read_back_as(ctx, node, operation, "person/identify")
     return out
 
 
 @register("track_v2/object/add_relationships", "track-v1")
 def object_add_relationships_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
     """object/add_relationships → one PUT customers/{identifier} per person, adding the relationship."""
-    return _object_relationships(ctx, node, "add_relationships")
+    return _object_relationships(ctx, node, "add_relationships", "object/add_relationships")
 
 
 @register("track_v2/object/delete_relationships", "track-v1")
 def object_delete_relationships_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
     """object/delete_relationships → one PUT customers/{identifier} per person, removing the relationship."""
-    return _object_relationships(ctx, node, "delete_relationships")
+    return _object_relationships(ctx, node, "delete_relationships", "object/delete_relationships")
+
+
+@register("track_v2/object/identify", "track-v1")
+def object_identify_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
+    """object/identify → one PUT customers/{identifier} per related person; unsupported with object attributes.
+
+    Track v1 cannot set object attributes; an identify without them says no
+    more than object/add_relationships.
+    """
+    if node.peek("attributes") or "cio_relationships" not in node:
+        raise ctx.unsupported(_NO_OBJECT_ATTRIBUTES)
+    node.use("attributes")  # absent or empty: nothing to carry
+    return _object_relationships(ctx, node, "add_relationships", "object/identify")
 
 
 _NO_OBJECT_ATTRIBUTES = (
     "Track v1 cannot set object attributes: it only relates people to objects through a person's "
     "identify (cio_relationships). Send object attributes with Track v2 or a Pipelines /group call"
 )
-UNSUPPORTED[("track_v2/object/identify", "track-v1")] = _NO_OBJECT_ATTRIBUTES
 UNSUPPORTED[("track_v2/object/identify_anonymous", "track-v1")] = (
     _NO_OBJECT_ATTRIBUTES + "; Track v1 relationships also need an identified person, not an anonymous_id"
 )

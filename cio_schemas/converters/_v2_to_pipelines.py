@@ -55,12 +55,13 @@ from ..conversion import Context, Node
 from ..errors import InvalidTimestampError
 from ..request import Request
 from ..validation import is_valid
-from . import Converter, register
+from . import UNSUPPORTED, Converter, register
 from ._common import (
     custom_event_name,
     flag_iso_strings,
     object_type_int,
     pipelines_call,
+    read_back_as,
     take_pipelines_time,
     to_pipelines_time,
     user_id_from_v2,
@@ -215,11 +216,6 @@ def _relationship_deleted(
     if str(type_int) != type_id:
         ctx.change(at + "/object_type_id", type_id, type_int, "type")
     return _semantic("Relationship Deleted", who, properties={"objectId": object_id, "objectTypeId": type_int})
-
-
-def _shape(ctx: Context, node: Node, before: str, after: str) -> None:
-    """Record that this operation reads back from Pipelines as ``after`` (reason ``shape``)."""
-    ctx.change(node.pointer, before, after, "shape")
 
 
 # -- person identify -----------------------------------------------------------------------
@@ -444,7 +440,7 @@ def object_identify(node: Node, request: Request, ctx: Context) -> list[Request]
     if not out:
         return [_lone_group(ctx, object_id, traits)]
     if len(traits) == 1:
-        _shape(ctx, node, "object/identify", "person/add_relationships")
+        read_back_as(ctx, node, "object/identify", "person/add_relationships")
     return out
 
 
@@ -462,7 +458,7 @@ def object_identify_anonymous(node: Node, request: Request, ctx: Context) -> lis
             out.append(_group(ctx, {"anonymousId": ids.take("anonymous_id")}, object_id, traits, item))
     if not out:
         lone = _lone_group(ctx, object_id, traits)
-        _shape(ctx, node, "object/identify_anonymous", "object/identify")
+        read_back_as(ctx, node, "object/identify_anonymous", "object/identify")
         return [lone]
     return out
 
@@ -476,7 +472,7 @@ def object_add_relationships(node: Node, request: Request, ctx: Context) -> list
         who = {"userId": _person(ctx, item, what=f"person at cio_relationships/{index}")}
         out.append(_group(ctx, who, object_id, {"object_type_id": type_id}, item))
     _nothing_sent(ctx, out)
-    _shape(ctx, node, "object/add_relationships", "person/add_relationships")
+    read_back_as(ctx, node, "object/add_relationships", "person/add_relationships")
     return out
 
 
@@ -498,18 +494,15 @@ def object_delete_relationships(node: Node, request: Request, ctx: Context) -> l
         item.drop("relationship_attributes", "no-home", "Relationship Deleted carries no relationship attributes")
         out.append(_semantic("Relationship Deleted", who, properties=dict(properties)))
     _nothing_sent(ctx, out)
-    _shape(ctx, node, "object/delete_relationships", "person/delete_relationships")
+    read_back_as(ctx, node, "object/delete_relationships", "person/delete_relationships")
     return out
 
 
-@register("track_v2/object/delete", "pipelines")
-def object_delete(node: Node, request: Request, ctx: Context) -> list[Request]:
-    """object/delete: unsupported (Pipelines' ``Object Deleted`` must name a person this body lacks)."""
-    raise ctx.unsupported(
-        "Pipelines deletes an object with an Object Deleted event, which must carry a userId or an anonymousId, "
-        "and a Track v2 object delete names no person. Send Object Deleted to /v1/track yourself with "
-        "properties.objectId, properties.objectTypeId and the userId or anonymousId of any person"
-    )
+UNSUPPORTED[("track_v2/object/delete", "pipelines")] = (
+    "Pipelines deletes an object with an Object Deleted event, which must carry a userId or an anonymousId, "
+    "and a Track v2 object delete names no person. Send Object Deleted to /v1/track yourself with "
+    "properties.objectId, properties.objectTypeId and the userId or anonymousId of any person"
+)
 
 
 # -- delivery ------------------------------------------------------------------------------
