@@ -29,6 +29,7 @@ __all__ = [
     "Node",
     "Target",
     "REASONS",
+    "CHANGE_REASONS",
 ]
 
 Target = Literal["pipelines", "track-v1", "track-v2"]
@@ -45,6 +46,15 @@ REASONS: Mapping[str, str] = {
     "too-large": "the item is over the target's size limit on its own",
     "ignored": "the target ignores this value for this operation",
     "unsupported": "this batch item has no counterpart in the target; the rest of the batch was converted",
+}
+
+
+#: Every change reason code, with what it means (a change loses nothing; strict mode allows it).
+CHANGE_REASONS: Mapping[str, str] = {
+    "timestamp": "a date-time written in the target's form (ISO 8601 as Unix seconds, or the reverse)",
+    "type": "a value written as another JSON type (an object type 1 as the string '1', a number as its digits)",
+    "shape": "the operation is carried whole, and converting back gives it in another form (after names it)",
+    "implied": "the value is said by the target's route or action, and converting back leaves it out (the default)",
 }
 
 
@@ -294,7 +304,7 @@ class Context:
         return Node(self, body, pointer)
 
     def lose(self, pointer: str, value: Any, reason: str, message: str) -> None:
-        """Record one loss."""
+        """Record one loss (``reason``: a key of :data:`REASONS`)."""
         # Equal to Loss(pointer, value, reason, message), without the frozen dataclass's per-field
         # object.__setattr__ calls: a batch conversion records several losses per item.
         loss = _new(Loss)
@@ -302,7 +312,7 @@ class Context:
         self.losses.append(loss)
 
     def change(self, pointer: str, before: Any, after: Any, reason: str = "timestamp") -> None:
-        """Record one value carried in another form."""
+        """Record one value carried in another form (``reason``: a key of :data:`CHANGE_REASONS`)."""
         change = _new(Change)
         change.__dict__.update(pointer=pointer, before=before, after=after, reason=reason)
         self.changes.append(change)

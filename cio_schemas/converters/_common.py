@@ -31,6 +31,7 @@ __all__ = [
     "track_device",
     "device_token",
     "read_back_as",
+    "implied",
     "ID_BYTES",
     "fit_id",
     "take_object_id",
@@ -418,3 +419,9 @@ def track_device(ctx: Context, node: Node, target: str, token_key: str) -> dict[
 def read_back_as(ctx: Context, node: Node, before: str, after: str) -> None:
     """Record that this operation reads back from the target as ``after`` (a change of reason ``shape``)."""
     ctx.change(node.pointer, before, after, "shape")
+
+
+def implied(ctx: Context, node: Node, key: str) -> None:
+    """``node[key]`` (if present) is said by the target's route or action: used, and reported as ``implied``."""
+    if key in node:
+        ctx.change(node.at(key), node.take(key), None, "implied")

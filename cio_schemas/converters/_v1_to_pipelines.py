@@ -40,6 +40,7 @@ from ._common import (
     custom_event_name,
     flag_iso_strings,
     identifier_from_v1,
+    implied,
     object_type_int,
     pipelines_call,
     take_pipelines_time,
@@ -211,7 +212,7 @@ def _event(node: Node, ctx: Context, who: dict[str, Any]) -> list[Request]:
     """An event, page view or screen view body → ``/track``, ``/page`` or ``/screen``."""
     kind = node.peek("type", "event")
     if kind == "event":
-        node.drop("type", "no-home", "Pipelines /track has no type field; an event is Track's default type")
+        implied(ctx, node, "type")  # /track says it; Track v1 leaves the default out
     else:
         node.use("type")
     if isinstance(node.peek("anonymous_id"), str):

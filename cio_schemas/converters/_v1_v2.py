@@ -40,7 +40,7 @@ from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
 from . import UNSUPPORTED, Converter, register
-from ._common import classify, is_whole_number, read_back_as, v1_request, v2_request
+from ._common import classify, implied, is_whole_number, read_back_as, v1_request, v2_request
 
 __all__: list[str] = []
 
@@ -206,11 +206,7 @@ def track_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     """POST customers/{identifier}/events → person/event, person/page or person/screen (by ``type``)."""
     kind = node.peek("type", "event")
     if kind == "event":
-        node.drop(
-            "type",
-            "no-home",
-            "Track v2 says event by its action; an explicit type event is v1's default and is not written back",
-        )
+        implied(ctx, node, "type")  # the action says it; Track v1 leaves the default out
     else:
         node.use("type")
     if kind == "screen":
