@@ -4,8 +4,9 @@
 which returns the exit code, so everything is testable with ``io`` buffers.
 
 Exit codes (every command): ``0`` success / all valid, ``1`` something was
-invalid, refused or unparsable, ``2`` usage error or unreadable input. Errors
-are one line each; the CLI never prints a traceback.
+invalid, refused (nothing of a request converts) or unparsable, ``2`` usage
+error or unreadable input, ``141`` the reader of standard output went away.
+Errors are one line each; the CLI never prints a traceback.
 
 Input (every command taking FILEs): a JSON envelope
 ``{"method", "path", "body"}``, a JSON array of envelopes, or JSON Lines (one
@@ -15,6 +16,7 @@ envelope per line). ``-`` (or no FILE) reads standard input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -27,6 +29,8 @@ from .errors import CioSchemasError, InvalidJSONError
 __all__ = ["main", "run", "build_parser"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+#: The reader of standard output went away (``| head``): the status a shell gives a tool SIGPIPE stopped.
+EXIT_PIPE = 128 + 13
 
 
 class _Usage(Exception):
@@ -299,7 +303,17 @@ def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> _Li
     losses = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in result.losses]
     changes = [json.dumps({**src, **c.to_dict()}, ensure_ascii=False, default=str) for c in result.changes]
     notes = [f"note: {env.source.label()}: {note}" for note in result.notes]
-    return out, losses, [], changes, notes
+    errors = [] if out or not result.losses else [_nothing_left(env.source.label(), result)]
+    return out, losses, errors, changes, notes
+
+
+def _nothing_left(label: str, result: Any) -> str:
+    """Why a conversion that lost everything (a request too large for the target, every batch item
+    unsupported) counts as refused: a headline, then every loss, as strict mode's refusal lists them."""
+    source = result.source
+    head = f"{label}: {source.method} {source.path}: not converted: nothing of it can be sent to {result.target}"
+    details = [f"{label}: {loss.pointer or '(request)'}: {loss.message} [{loss.reason}]" for loss in result.losses]
+    return "\n".join([head, *details])
 
 
 def _refusal(label: str, exc: CioSchemasError) -> str:
@@ -560,7 +574,7 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         for report in reports.values():
             report.close()
     if lost and loss_file is None:
-        stderr.write(f"note: {lost} value(s) had no home in {args.to}; use --losses FILE for the details\n")
+        stderr.write(f"note: {lost} loss(es) converting to {args.to}; use --losses FILE for the details\n")
     if refused:
         stderr.write(f"error: {refused} request(s) refused\n")
     return inputs.code(EXIT_INVALID if refused else EXIT_OK)
@@ -708,7 +722,16 @@ def run(argv: Sequence[str], stdout: IO[str], stderr: IO[str], stdin: IO[bytes])
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return EXIT_OK
+        # The output was cut short, so the run cannot vouch for what it did not write: not 0.
+        _silence(stdout)
+        return EXIT_PIPE
+
+
+def _silence(stream: IO[str]) -> None:
+    """Point a broken standard output at the null device, so that the flush at exit does not fail on it."""
+    if stream is sys.stdout:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

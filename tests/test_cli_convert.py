@@ -36,7 +36,7 @@ def test_convert_examples_to_pipelines_all_valid() -> None:
 def test_convert_losses_file_and_summary(tmp_path: Path) -> None:
     env = {"method": "POST", "path": "/v1/track", "body": {"userId": "u1", "event": "e", "context": {"ip": "1.2.3.4"}}}
     code, out, err = cli("convert", "--to", "track-v1", stdin=json.dumps(env).encode())
-    assert code == 0 and "1 value(s) had no home" in err
+    assert code == 0 and "note: 1 loss(es) converting to" in err
     losses = tmp_path / "losses.jsonl"
     code, out, err = cli("convert", "--to", "track-v1", "--losses", str(losses), stdin=json.dumps(env).encode())
     assert code == 0 and err == ""
@@ -70,6 +70,26 @@ def test_unsupported_and_invalid_are_refused_others_converted() -> None:
         "error: 2 request(s) refused",
     ]
     assert json.loads(out)["body"] == {"userId": "42", "event": "User Deleted"}
+
+
+def test_a_request_that_loses_everything_is_refused_not_dropped_silently(tmp_path: Path) -> None:
+    """A call too large for the target, or a batch of which no item converts, gives no output: exit 1, with why."""
+    too_large = {"method": "POST", "path": "/v1/identify", "body": {"userId": "1", "traits": {"a": "x" * 70_000}}}
+    delete = {"type": "object", "action": "delete", "identifiers": {"object_type_id": "1", "object_id": "acme"}}
+    no_item = {"method": "POST", "path": "/api/v2/batch", "body": {"batch": [delete]}}
+    fine = {"method": "POST", "path": "/v1/identify", "body": {"userId": "2"}}
+    stdin = "\n".join(json.dumps(e) for e in (too_large, fine, no_item)).encode()
+    losses = tmp_path / "losses.jsonl"
+    code, out, err = cli("convert", "--to", "pipelines", "--losses", str(losses), stdin=stdin)
+    assert code == 1
+    assert [json.loads(line) for line in out.splitlines()] == [fine]
+    lines = err.splitlines()
+    assert lines[0] == "<stdin>:1: POST /v1/identify: not converted: nothing of it can be sent to pipelines"
+    assert lines[1].startswith("<stdin>:1: /body: ") and lines[1].endswith("[too-large]")
+    assert lines[2] == "<stdin>:3: POST /api/v2/batch: not converted: nothing of it can be sent to pipelines"
+    assert lines[3].startswith("<stdin>:3: /body/batch/0: ") and lines[3].endswith("[unsupported]")
+    assert lines[4:] == ["error: 2 request(s) refused"]
+    assert [json.loads(line)["line"] for line in losses.read_text().splitlines()] == [1, 3]
 
 
 def test_strict_refusals_name_every_value_they_would_lose(tmp_path: Path) -> None:
@@ -260,6 +280,26 @@ def test_a_closed_standard_output_gets_one_line_not_a_traceback(tmp_path: Path) 
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["error: standard output is closed; give cio-schemas somewhere to write"]
+
+
+@pytest.mark.parametrize("command", [["validate"], ["convert", "--to", "track-v2"]])
+def test_a_reader_that_goes_away_is_not_a_success(tmp_path: Path, command: list[str]) -> None:
+    """``cio-schemas … | head -1``: exit 141 (as SIGPIPE gives a shell), not 0, and no traceback."""
+    import subprocess
+    import sys
+
+    bad = {"method": "PUT", "path": "/api/v1/customers/42/devices", "body": {"device": {"id": "t", "platform": "web"}}}
+    lines = [bad if command[0] == "validate" else _GOOD] * 20_000
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    args = ["-c", "from cio_schemas.cli import main; raise SystemExit(main())", *command, str(path)]
+    with subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141
+    assert first and "Traceback" not in err and "Exception ignored" not in err
 
 
 def test_identifier_kind_with_a_pipelines_target_is_noted_as_ignored() -> None:
