@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "Conversion": "conversion",
     "ConvertOptions": "conversion",
     "Loss": "conversion",
+    "Change": "conversion",
     # errors
     "CioSchemasError": "errors",
     "UnknownRouteError": "errors",
@@ -70,11 +71,56 @@ _EXPORTS: dict[str, str] = {
     "Problem": "errors",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+#: Written out, not computed, so that type checkers see what the package exports.
+__all__ = [
+    "Change",
+    "CioSchemasError",
+    "Conversion",
+    "ConvertOptions",
+    "InvalidArgumentError",
+    "InvalidJSONError",
+    "InvalidPayloadError",
+    "InvalidRequestError",
+    "InvalidTimestampError",
+    "Limits",
+    "Loss",
+    "LossyConversionError",
+    "NoSuchSchemaError",
+    "PayloadTooLargeError",
+    "Problem",
+    "ROUTES",
+    "Request",
+    "Route",
+    "SchemaRegistry",
+    "UnknownRouteError",
+    "UnsupportedConversionError",
+    "best_match",
+    "build_path",
+    "byte_size",
+    "check_size",
+    "convert",
+    "convert_iso_attributes",
+    "convert_many",
+    "get_limits",
+    "get_schema",
+    "is_iso_timestamp",
+    "is_valid",
+    "iter_errors",
+    "match_route",
+    "normalize_request_timestamps",
+    "schema_names",
+    "size_report",
+    "split_batch",
+    "to_iso",
+    "to_unix",
+    "validate",
+    "validator_for",
+    "__version__",
+]
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - at run time the names resolve lazily (see __getattr__)
     from .catalog import ROUTES, Route, match_route
-    from .conversion import Conversion, ConvertOptions, Loss
+    from .conversion import Change, Conversion, ConvertOptions, Loss
     from .converters import convert, convert_many
     from .errors import (
         CioSchemasError,

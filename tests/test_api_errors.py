@@ -416,3 +416,28 @@ def test_one_value_breaking_one_rule_is_one_problem(body: dict[str, Any], pointe
     path = "/api/v2/entity" if "type" in body else "/v1/identify"
     problems = [(p.pointer, p.keyword) for p in iter_errors(Request("POST", path, body))]
     assert problems == [(pointer, keyword)]
+
+
+def test_the_public_names_are_written_out_for_type_checkers() -> None:
+    """``__all__`` is a literal list (mypy reads no computed one), equal to the lazy exports and to the
+    names ``tests/typing_public_api.py`` (type-checked in CI) imports; each one resolves."""
+    import ast
+    from pathlib import Path
+
+    import cio_schemas
+
+    init = ast.parse(Path(cio_schemas.__file__).read_text())
+    (literal,) = [
+        node.value
+        for node in init.body
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]
+    ]
+    assert isinstance(literal, ast.List) and all(isinstance(e, ast.Constant) for e in literal.elts)
+    assert cio_schemas.__all__ == [*sorted(cio_schemas._EXPORTS), "__version__"]
+    usage = ast.parse((Path(__file__).parent / "typing_public_api.py").read_text())
+    imported = [
+        a.name for n in usage.body if isinstance(n, ast.ImportFrom) and n.module == "cio_schemas" for a in n.names
+    ]
+    assert sorted(imported) == sorted(cio_schemas._EXPORTS)
+    for name in cio_schemas.__all__:
+        assert getattr(cio_schemas, name) is not None
