@@ -9,13 +9,14 @@ CLI's JSONL input and output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .catalog import Route, match_route
-from .errors import InvalidArgumentError, InvalidRequestError, abridge
+from .errors import InvalidArgumentError, InvalidRequestError, UnknownRouteError, abridge
 
 __all__ = ["Request", "build_path", "HOSTS"]
 
@@ -30,8 +31,15 @@ HOSTS: Mapping[str, str] = {
 _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH"})
 
 
+#: A ``{name}`` placeholder in a route template.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def build_path(template: str, **params: str | int) -> str:
     """Fill a route template, percent-encoding each parameter (``@`` → ``%40``, ``/`` → ``%2F``).
+
+    Every placeholder needs a value and every value a placeholder: a missing or
+    unknown parameter raises :class:`~cio_schemas.errors.InvalidArgumentError`.
 
     A parameter of ``.`` or ``..`` raises :class:`~cio_schemas.errors.InvalidRequestError`:
     no path can carry it, since HTTP clients remove dot-segments, percent-encoded
@@ -43,6 +51,17 @@ def build_path(template: str, **params: str | int) -> str:
             f"not {InvalidArgumentError.describe(template)}",
             "template",
             template,
+        )
+    wanted = _PLACEHOLDER.findall(template)
+    unknown = [key for key in params if key not in wanted]
+    missing = [key for key in wanted if key not in params]
+    if unknown or missing:
+        takes = "takes " + ", ".join(wanted) if wanted else "takes no parameters"
+        problem = f"got an unknown parameter {unknown[0]!r}" if unknown else f"needs a value for {{{missing[0]}}}"
+        raise InvalidArgumentError(
+            f"build_path({template!r}) {problem}: the template {takes}",
+            unknown[0] if unknown else missing[0],
+            params.get(unknown[0]) if unknown else None,
         )
     out = template
     for key, value in params.items():
@@ -67,6 +86,14 @@ def build_path(template: str, **params: str | int) -> str:
             )
         out = out.replace("{" + key + "}", encoded)
     return out
+
+
+def _api_of_other_host(method: str, path: str) -> str | None:
+    """The API of a route ``path`` names as written (a Pipelines path given to a Track host), if any."""
+    try:
+        return match_route(method, path)[0].api
+    except UnknownRouteError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -141,7 +168,20 @@ class Request:
             path = "/api" + path
         if parts.query:
             path += "?" + parts.query
-        return cls(method, path, body)
+        request = cls(method, path, body)
+        served: str | None
+        try:
+            served = request.route.api
+        except UnknownRouteError:
+            served = _api_of_other_host(request.method, parts.path or "/")
+        if served is not None and (served == "pipelines") != (family == "pipelines"):
+            hosts = " or ".join(h for h, f in HOSTS.items() if (f == "pipelines") == (served == "pipelines"))
+            raise InvalidRequestError(
+                f"{request.method} {parts.path} is a {'Pipelines' if served == 'pipelines' else 'Track'} API route, "
+                f"which {host} does not serve; send it to {hosts}",
+                "/path",
+            )
+        return request
 
     @classmethod
     def _for_route(cls, route: Route, body: Any) -> Request:

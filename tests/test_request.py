@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cio_schemas import Request, UnknownRouteError, build_path
 from cio_schemas.catalog import ROUTES, SEMANTIC_EVENTS, V2_OPERATIONS, Route, match_route, route_by_operation
-from cio_schemas.errors import InvalidRequestError
+from cio_schemas.errors import InvalidArgumentError, InvalidRequestError
 
 
 def test_route_table_counts() -> None:
@@ -98,6 +100,21 @@ def test_from_url(url: str, path: str, api: str) -> None:
     method = "PUT" if "customers/" in url and "segments" not in url else "POST"
     r = Request.from_url(method, url, {})
     assert r.path == path and r.api == api
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "message"),
+    [
+        ("POST", "https://cdp.customer.io/api/v1/customers/1/events", "is a Track API route, which cdp.customer.io"),
+        ("POST", "https://cdp-eu.customer.io/api/v2/batch", "send it to track.customer.io or track-eu.customer.io"),
+        ("POST", "https://track.customer.io/v1/identify", "is a Pipelines API route, which track.customer.io"),
+        ("POST", "https://track-eu.customer.io/v1/batch", "send it to cdp.customer.io or cdp-eu.customer.io"),
+    ],
+)
+def test_from_url_refuses_a_route_the_host_does_not_serve(method: str, url: str, message: str) -> None:
+    """A URL on one API's host naming the other API's route would fail when sent: it is refused, with the host."""
+    with pytest.raises(InvalidRequestError, match=re.escape(message)):
+        Request.from_url(method, url, {})
 
 
 def test_query_string_is_kept_and_parsed() -> None:
@@ -198,3 +215,19 @@ def test_the_nearest_routes_prefer_the_same_last_segment() -> None:
     with pytest.raises(UnknownRouteError) as info:
         match_route("POST", "/api/v3/entity")
     assert "Nearest known routes: POST /api/v2/entity," in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "params", "message"),
+    [
+        ("/api/v1/customers/{identifier}", {}, "needs a value for {identifier}: the template takes identifier"),
+        ("/api/v1/customers/{identifier}", {"identifier": "1", "x": "2"}, "got an unknown parameter 'x'"),
+        ("/v1/identify", {"identifier": "1"}, "the template takes no parameters"),
+    ],
+)
+def test_build_path_fills_every_placeholder_and_nothing_else(
+    template: str, params: dict[str, str], message: str
+) -> None:
+    """A placeholder left unfilled or a parameter with no placeholder is an error, never a silent path."""
+    with pytest.raises(InvalidArgumentError, match=re.escape(message)):
+        build_path(template, **params)
