@@ -71,6 +71,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
+from ._field_limits import ID_BYTES
 from .catalog import APIS, ROUTES, Route
 from .errors import InvalidArgumentError, UnknownRouteError
 from .registry import FORMAT_CHECKER, CioValidator, _registry, json_byte_length
@@ -1081,8 +1082,6 @@ def bodies(schema_name: str | Route, *, tricky: bool = False, near_limits: bool 
 
 # -- path parameters and requests ------------------------------------------------------------------------------------
 
-_ID_LIMIT = 150
-
 
 def _non_blank(text: str, limit: int | None = None) -> str:
     """``text`` with an ``x`` in front when it is blank or a dot-segment, cut to ``limit`` bytes."""
@@ -1104,7 +1103,7 @@ def path_parameters(name: str, *, tricky: bool = False, near_limits: bool = Fals
     if name == "segment_id":
         return st.integers(0, 2**31 - 1).map(str)
 
-    limit = _ID_LIMIT if name == "identifier" else None
+    limit = ID_BYTES if name == "identifier" else None
     if name == "identifier":
         values: SearchStrategy[str] = (
             _identifiers(options)

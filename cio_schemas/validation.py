@@ -23,6 +23,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from ._field_limits import ID_BYTES
 from .catalog import PIPELINES_CALLS, SEMANTIC_EVENTS, V2_OPERATIONS, Route
 from .errors import (
     InvalidArgumentError,
@@ -39,7 +40,6 @@ from .timestamps import is_iso_timestamp, to_iso, to_unix
 
 __all__ = ["iter_errors", "validate", "is_valid", "best_match", "item_schema", "track_schema"]
 
-_ID_LIMIT = 150
 _ID_PARAMS = ("identifier",)
 _NONEMPTY_PARAMS = ("identifier", "device_id", "delivery_id", "form_id", "segment_id")
 
@@ -291,12 +291,12 @@ def _path_problems(route: Route, params: Mapping[str, str]) -> Iterator[Problem]
                 continue
         if key in _NONEMPTY_PARAMS and not value.strip():
             yield Problem("", "path", f"path parameter {key!r} must not be empty", value, "route")
-        if key in _ID_PARAMS and json_byte_length(value) > _ID_LIMIT:
+        if key in _ID_PARAMS and json_byte_length(value) > ID_BYTES:
             yield Problem(
                 "",
                 "path",
                 f"path parameter {key!r} is {json_byte_length(value)} bytes long; "
-                f"the limit is {_ID_LIMIT} bytes (UTF-8)",
+                f"the limit is {ID_BYTES} bytes (UTF-8)",
                 value,
                 "route",
             )

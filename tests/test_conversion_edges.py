@@ -255,3 +255,43 @@ def test_an_event_named_like_a_semantic_event_in_other_case_is_noted(target: str
         "'device DELETED' is not the semantic event 'Device Deleted' (names match exactly): it is a custom event",
     )
     assert convert(_post("/v1/track", {"userId": "u", "event": "Order"}), target).notes == ()
+
+
+def _traits(**traits: Any) -> dict[str, Any]:
+    return {"userId": "u", "traits": traits}
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+@pytest.mark.parametrize(
+    ("body", "lost"),
+    [
+        (_traits(**{f"k{i}": i for i in range(300)}), []),
+        (_traits(**{f"k{i}": i for i in range(301)}), ["/body/traits/k300"]),
+        (_traits(**{"n" * 150: 1}), []),
+        (_traits(**{"n" * 151: 1, "ok": 1}), ["/body/traits/" + "n" * 151]),
+        (_traits(v="é" * 500), []),
+        (_traits(v="é" * 500 + "x", ok=1), ["/body/traits/v"]),
+    ],
+    ids=["300-attributes", "301-attributes", "150-byte-name", "151-byte-name", "1000-byte-value", "1001-byte-value"],
+)
+def test_track_attribute_limits_are_kept_at_their_boundaries(
+    body: dict[str, Any], lost: list[str], target: str
+) -> None:
+    """At most 300 attributes, names of 150 bytes and values of 1000 bytes (UTF-8): one more is reported, not sent."""
+    result = convert(Request("POST", "/v1/identify", body), target)
+    assert [(loss.pointer, loss.reason) for loss in result.losses] == [(p, "not-allowed") for p in lost]
+    (out,) = result.requests
+    attributes = out.body if target == "track-v1" else out.body["attributes"]
+    assert sorted(attributes) == sorted(k for k in body["traits"] if f"/body/traits/{k}" not in lost)
+    assert is_valid(out)
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+def test_track_event_limits(target: str) -> None:
+    """Event names of 100 bytes convert and of 101 do not; event data over 100,000 bytes is reported, not sent."""
+    assert convert(Request("POST", "/v1/track", {"userId": "u", "event": "e" * 100}), target).losses == ()
+    with pytest.raises(UnsupportedConversionError, match="at most 100 bytes"):
+        convert(Request("POST", "/v1/track", {"userId": "u", "event": "e" * 101}), target)
+    big = {"userId": "u", "event": "e", "properties": {"d": "x" * 100_000}}
+    result = convert(Request("POST", "/v1/track", big), target)
+    assert [(loss.pointer, loss.reason) for loss in result.losses] == [("/body/properties", "too-large")]

@@ -19,7 +19,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from roundtrip import canonical, without_implied
 
+from cio_schemas.catalog import SEMANTIC_EVENTS
 from cio_schemas.converters import convert, convert_many
+from cio_schemas.errors import UnsupportedConversionError
 from cio_schemas.request import Request, build_path
 from cio_schemas.validation import is_valid
 
@@ -186,7 +188,11 @@ def test_v1_pipelines_v1_is_exact_without_losses(envelope: dict[str, Any]) -> No
     request = Request.from_json(envelope)
     assume(is_valid(request))
     before = copy.deepcopy(envelope)
-    there = convert(request, "pipelines")
+    try:
+        there = convert(request, "pipelines")
+    except UnsupportedConversionError:  # only a custom event named as a semantic event (Pipelines would act on it)
+        assert (envelope.get("body") or {}).get("name") in SEMANTIC_EVENTS, envelope
+        return
     assert envelope == before, "the input was modified"
     for out in there.requests:
         assert is_valid(out), out.to_json()

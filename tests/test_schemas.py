@@ -93,3 +93,21 @@ def test_date_time_format(text: str, ok: bool) -> None:
     body = {"userId": "u", "timestamp": text}
     assert is_valid(Request("POST", "/v1/identify", body)) is ok
     assert (not list(_registry().validator("pipelines/identify").iter_errors(body))) is ok
+
+
+def test_the_code_and_the_schemas_state_the_same_field_limits() -> None:
+    """The converters', validator's and strategies' Track field limits are the ones the schemas state."""
+    from cio_schemas import _field_limits as limits
+    from cio_schemas.registry import get_schema
+
+    defs = get_schema("common/track")["$defs"]
+    identify = get_schema("track_v1/identify")
+    for name in ("person_id", "person_email", "person_cio_id", "object_id", "cio_object_id"):
+        assert defs[name]["maxBytes"] == limits.ID_BYTES, name
+    assert defs["event_name"]["maxBytes"] == limits.EVENT_NAME_BYTES
+    assert defs["event_data"]["maxBytes"] == limits.EVENT_DATA_BYTES
+    assert defs["attribute_value"]["maxBytes"] == defs["v1_attribute_value"]["maxBytes"] == limits.ATTRIBUTE_VALUE_BYTES
+    for attrs in (defs["v2_person_attributes"], defs["object_attributes"], identify):
+        assert attrs["maxProperties"] == limits.MAX_ATTRIBUTES
+        assert attrs["propertyNames"]["maxBytes"] == limits.ATTRIBUTE_NAME_BYTES
+    assert defs["object_attributes"]["maxBytes"] == limits.OBJECT_ATTRIBUTES_BYTES

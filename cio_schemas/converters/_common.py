@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
+from .._field_limits import ID_BYTES
 from ..catalog import SEMANTIC_EVENTS, route_by_operation
 from ..conversion import Context, Node
 from ..errors import InvalidRequestError, InvalidTimestampError
@@ -29,6 +30,8 @@ __all__ = [
     "page_url",
     "device_attributes",
     "track_device",
+    "pipelines_device",
+    "present",
     "device_token",
     "read_back_as",
     "implied",
@@ -41,8 +44,6 @@ __all__ = [
     "pipelines_call",
 ]
 
-ID_BYTES = 150
-"""The longest Track identifier (person id, email, cio_id, object id), in UTF-8 bytes."""
 
 _ZERO_OFFSET = re.compile(r"([Zz]|[+-]00:?00)$")
 _HAS_OFFSET = re.compile(r"[Tt ]\d{2}:\d{2}.*[+-]\d{2}(:?\d{2})?$")
@@ -414,6 +415,29 @@ def track_device(ctx: Context, node: Node, target: str, token_key: str) -> dict[
         else:
             app.drop("version", "conflict", "properties.app_version already sets the device's app_version")
     return device
+
+
+def pipelines_device(ctx: Context, device: Node, token_key: str) -> dict[str, Any]:
+    """A Track ``device`` (its token under ``token_key``) → the fields of ``Device Created or Updated``.
+
+    The token and platform go to ``context.device``, ``attributes`` to
+    ``properties`` (``_last_status``, read-only, reported) and ``last_used`` to
+    ``timestamp``.
+    """
+    fields: dict[str, Any] = {"context": {"device": {"token": device.take(token_key), "type": device.take("platform")}}}
+    attributes = device.node("attributes")
+    if attributes is not None:
+        attributes.drop("_last_status", "read-only", "the device's last delivery status is set by Customer.io")
+        fields["properties"] = attributes.rest()
+    last_used = take_pipelines_time(ctx, device, "last_used")
+    if last_used is not None:
+        fields["timestamp"] = last_used
+    return fields
+
+
+def present(value: Any) -> bool:
+    """A string that is not empty or blank (an identifier that can name someone)."""
+    return isinstance(value, str) and value.strip() != ""
 
 
 def read_back_as(ctx: Context, node: Node, before: str, after: str) -> None:

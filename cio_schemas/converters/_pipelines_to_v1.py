@@ -30,6 +30,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._field_limits import (
+    ATTRIBUTE_NAME_BYTES,
+    ATTRIBUTE_VALUE_BYTES,
+    EVENT_DATA_BYTES,
+    EVENT_NAME_BYTES,
+    MAX_ATTRIBUTES,
+)
 from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
@@ -43,6 +50,7 @@ from ._common import (
     is_whole_number,
     note_near_semantic,
     page_url,
+    present,
     take_id_text,
     take_object_id,
     take_track_time,
@@ -54,19 +62,8 @@ from ._common import (
 
 __all__ = ["coalesce"]
 
-_NAME_BYTES = 150
-_VALUE_BYTES = 1000
-_MAX_ATTRIBUTES = 300
-_EVENT_NAME_BYTES = 100
-_EVENT_DATA_BYTES = 100_000
-
 
 # -- helpers -------------------------------------------------------------------------------
-def _present(value: Any) -> bool:
-    """A string that is not empty or blank (an identifier that can name someone)."""
-    return isinstance(value, str) and value.strip() != ""
-
-
 def _person(ctx: Context, node: Node) -> str:
     """The ``userId`` a semantic event names (taken), as a path identifier; unsupported when empty.
 
@@ -74,7 +71,7 @@ def _person(ctx: Context, node: Node) -> str:
     """
     node.use("event")
     user_id = node.take("userId")
-    if not _present(user_id):
+    if not present(user_id):
         raise ctx.unsupported("Track v1 names the person in the path, and this event's userId is empty")
     return v1_path_identifier(ctx, user_id, node.at("userId"))
 
@@ -89,18 +86,18 @@ def _blank_user_id(node: Node, instead: str) -> None:
 
 def _attribute_problem(key: str, value: Any) -> str | None:
     """Why Track v1 would reject ``key: value`` as an identify attribute (None when it accepts it)."""
-    if json_byte_length(key) > _NAME_BYTES:
-        return f"Track v1 attribute names are at most {_NAME_BYTES} bytes"
+    if json_byte_length(key) > ATTRIBUTE_NAME_BYTES:
+        return f"Track v1 attribute names are at most {ATTRIBUTE_NAME_BYTES} bytes"
     if key == "id":
         if not isinstance(value, str) or json_byte_length(value) > ID_BYTES:
             return f"Track v1 takes id as a string of at most {ID_BYTES} bytes"
         return None
     if key == "email":
-        if not isinstance(value, str) or "@" not in value or json_byte_length(value) > _VALUE_BYTES:
+        if not isinstance(value, str) or "@" not in value or json_byte_length(value) > ATTRIBUTE_VALUE_BYTES:
             return "Track v1 takes email as an email address string"
         return None
     if key == "anonymous_id":
-        if not isinstance(value, str) or json_byte_length(value) > _VALUE_BYTES:
+        if not isinstance(value, str) or json_byte_length(value) > ATTRIBUTE_VALUE_BYTES:
             return "Track v1 takes anonymous_id as a string"
         return None
     if key in ("created_at", "_timestamp"):
@@ -115,8 +112,8 @@ def _attribute_problem(key: str, value: Any) -> str | None:
         return "Track v1 attribute values cannot be null"
     if not isinstance(value, (str, int, float)):
         return f"Track v1 attribute values are strings, numbers or booleans, not {type(value).__name__}s"
-    if json_byte_length(value) > _VALUE_BYTES:
-        return f"Track v1 attribute values are at most {_VALUE_BYTES} bytes"
+    if json_byte_length(value) > ATTRIBUTE_VALUE_BYTES:
+        return f"Track v1 attribute values are at most {ATTRIBUTE_VALUE_BYTES} bytes"
     return None
 
 
@@ -140,8 +137,8 @@ def _event_data(ctx: Context, node: Node, pointer: str, *, kind: str, anonymous:
                     f"Track v1 takes data.{key} as " + ("an email address" if rule == "email" else "a string"),
                 )
                 del data[key]
-    if json_byte_length(data) > _EVENT_DATA_BYTES:
-        ctx.lose(node.pointer, node.data, "too-large", f"Track v1 event data is at most {_EVENT_DATA_BYTES} bytes")
+    if json_byte_length(data) > EVENT_DATA_BYTES:
+        ctx.lose(node.pointer, node.data, "too-large", f"Track v1 event data is at most {EVENT_DATA_BYTES} bytes")
         return None
     return data
 
@@ -150,10 +147,10 @@ def _event_name(ctx: Context, name: Any, what: str) -> str:
     """``name`` as a Track v1 event name (unsupported when missing or over 100 bytes)."""
     if not isinstance(name, str):
         raise ctx.unsupported(f"Track v1 events need a name, and this call has no {what}")
-    if json_byte_length(name) > _EVENT_NAME_BYTES:
+    if json_byte_length(name) > EVENT_NAME_BYTES:
         raise ctx.unsupported(
             f"the {what} is {json_byte_length(name)} bytes long; Track v1 event names are at most "
-            f"{_EVENT_NAME_BYTES} bytes"
+            f"{EVENT_NAME_BYTES} bytes"
         )
     return name
 
@@ -168,13 +165,13 @@ def _event_request(node: Node, ctx: Context, body: dict[str, Any], *, kind: str)
     if isinstance(node.peek("messageId"), str):
         body["id"] = node.take("messageId")
     node.drop("groupId", "no-home", "Track v1 cannot attribute an event to an object (group)")
-    if _present(user_id):
+    if present(user_id):
         node.take("userId")
         if isinstance(anonymous_id, str):
             body["anonymous_id"] = node.take("anonymousId")
         return [v1_request(ctx, "track", body, identifier=v1_path_identifier(ctx, user_id, node.at("userId")))]
     _blank_user_id(node, "the event goes to the anonymousId")
-    if _present(anonymous_id):
+    if present(anonymous_id):
         body["anonymous_id"] = node.take("anonymousId")
         return [v1_request(ctx, "track_anonymous", body)]
     if kind == "event" and "groupId" in node.data:
@@ -192,10 +189,10 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     traits = node.node("traits")
     user_id = node.peek("userId")
     email: Any = traits.peek("email") if traits is not None else None
-    if _present(user_id):
+    if present(user_id):
         node.take("userId")
         identifier = v1_path_identifier(ctx, user_id, node.at("userId"))
-    elif _present(email):
+    elif present(email):
         _blank_user_id(node, "the person is named by the email trait")
         identifier = fit_id(ctx, email, "email trait")
     else:
@@ -233,8 +230,8 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         converted = track_attributes(ctx, candidates, traits.pointer)
         for key, value in converted.items():
             problem = _attribute_problem(key, value)
-            if problem is None and len(body) >= _MAX_ATTRIBUTES:
-                problem = f"Track v1 takes at most {_MAX_ATTRIBUTES} attributes in one call"
+            if problem is None and len(body) >= MAX_ATTRIBUTES:
+                problem = f"Track v1 takes at most {MAX_ATTRIBUTES} attributes in one call"
             if problem is not None:
                 ctx.lose(traits.at(key), rest[key], "not-allowed", problem)
                 continue
@@ -249,7 +246,7 @@ def track_event(node: Node, request: Request, ctx: Context) -> list[Request]:
     note_near_semantic(ctx, node.peek("event"))
     body: dict[str, Any] = {"name": _event_name(ctx, node.take("event"), "event name")}
     props = node.node("properties")
-    anonymous = not _present(node.peek("userId"))
+    anonymous = not present(node.peek("userId"))
     if props is not None:
         data = _event_data(ctx, props, props.pointer, kind="event", anonymous=anonymous)
         if data is not None:
@@ -287,7 +284,7 @@ def screen(node: Node, request: Request, ctx: Context) -> list[Request]:
 def group(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``/group`` (by userId) → PUT customers/{userId} adding one relationship."""
     user_id = node.peek("userId")
-    if not _present(user_id):
+    if not present(user_id):
         raise ctx.unsupported(
             "Track v1 relates objects only to an identified person (an identify with cio_relationships), "
             "and this group call has no userId"
@@ -474,7 +471,7 @@ def coalesce(requests: list[Request], limit: int | None = None) -> list[Request]
             merged_rel["relationships"] = [*(old[1] if old else []), *items]
             body = dict(earlier.body)
             body["cio_relationships"] = merged_rel
-            if len(body) <= _MAX_ATTRIBUTES and (limit is None or json_byte_length(body) <= limit):
+            if len(body) <= MAX_ATTRIBUTES and (limit is None or json_byte_length(body) <= limit):
                 out[-1] = Request(earlier.method, earlier.path, body)
                 continue
         out.append(request)

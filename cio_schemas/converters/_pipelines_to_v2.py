@@ -41,6 +41,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .._field_limits import (
+    ATTRIBUTE_NAME_BYTES,
+    ATTRIBUTE_VALUE_BYTES,
+    EVENT_DATA_BYTES,
+    EVENT_NAME_BYTES,
+    MAX_ATTRIBUTES,
+    OBJECT_ATTRIBUTES_BYTES,
+)
 from ..catalog import route_by_operation
 from ..conversion import Context, Node
 from ..registry import json_byte_length
@@ -52,6 +60,7 @@ from ._common import (
     is_type_id,
     note_near_semantic,
     page_url,
+    present,
     take_id_text,
     take_object_id,
     take_track_time,
@@ -64,12 +73,6 @@ from ._common import (
 __all__ = ["coalesce"]
 
 _ENTITY = route_by_operation("track-v2", "entity")
-_NAME_BYTES = 150
-_VALUE_BYTES = 1000
-_MAX_ATTRIBUTES = 300
-_OBJECT_BYTES = 100_000
-_EVENT_NAME_BYTES = 100
-_EVENT_DATA_BYTES = 100_000
 
 #: The metrics Track v2's ``delivery/event`` records.
 V2_METRICS = ("opened", "converted", "delivered")
@@ -85,11 +88,6 @@ _STRUCTURED_ATTRIBUTES = ("cio_subscription_preferences",)
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _present(value: Any) -> bool:
-    """A string that is not empty or blank (an identifier that can name someone)."""
-    return isinstance(value, str) and value.strip() != ""
-
-
 def _identifiers(ctx: Context, node: Node, key: str, what: str) -> dict[str, str]:
     """Track v2 person ``identifiers`` for the Pipelines id ``node[key]`` (taken)."""
     value = node.take(key)
@@ -103,7 +101,7 @@ def _identifiers(ctx: Context, node: Node, key: str, what: str) -> dict[str, str
 
 def _person(ctx: Context, node: Node) -> dict[str, str]:
     """The ``identifiers`` of the person a call names by ``userId``; unsupported without one."""
-    if not _present(node.peek("userId")):
+    if not present(node.peek("userId")):
         raise ctx.unsupported(
             "Track v2 names the person by id, email or cio_id, and this call has no userId"
             + (" (Track v2 has no anonymous person operation)" if "anonymousId" in node else "")
@@ -132,12 +130,12 @@ def _fit(
     out: dict[str, Any] = {}
     for key, value in values.items():
         problem = None
-        if json_byte_length(key) > _NAME_BYTES:
-            problem = f"Track v2 attribute names are at most {_NAME_BYTES} bytes"
-        elif key not in structured and json_byte_length(value) > _VALUE_BYTES:
-            problem = f"Track v2 attribute values are at most {_VALUE_BYTES} bytes"
-        elif used + len(out) >= _MAX_ATTRIBUTES:
-            problem = f"Track v2 takes at most {_MAX_ATTRIBUTES} attributes"
+        if json_byte_length(key) > ATTRIBUTE_NAME_BYTES:
+            problem = f"Track v2 attribute names are at most {ATTRIBUTE_NAME_BYTES} bytes"
+        elif key not in structured and json_byte_length(value) > ATTRIBUTE_VALUE_BYTES:
+            problem = f"Track v2 attribute values are at most {ATTRIBUTE_VALUE_BYTES} bytes"
+        elif used + len(out) >= MAX_ATTRIBUTES:
+            problem = f"Track v2 takes at most {MAX_ATTRIBUTES} attributes"
         if problem is not None:
             ctx.lose(node.at(key), node.data.get(key, value), "not-allowed", problem)
             continue
@@ -153,16 +151,16 @@ def _fit(
 
 def _object_attributes(ctx: Context, node: Node) -> dict[str, Any]:
     """The rest of ``node`` as Track v2 object (or relationship) attributes: ISO strings converted, limits kept."""
-    return _fit(ctx, node, track_attributes(ctx, node.rest(), node.pointer), total=_OBJECT_BYTES)
+    return _fit(ctx, node, track_attributes(ctx, node.rest(), node.pointer), total=OBJECT_ATTRIBUTES_BYTES)
 
 
 def _event_name(ctx: Context, name: Any, what: str) -> str:
     """``name`` as a Track v2 event name (unsupported when missing or over 100 bytes)."""
     if not isinstance(name, str):
         raise ctx.unsupported(f"Track v2 needs a name here, and this call has no {what}")
-    if json_byte_length(name) > _EVENT_NAME_BYTES:
+    if json_byte_length(name) > EVENT_NAME_BYTES:
         raise ctx.unsupported(
-            f"the {what} is {json_byte_length(name)} bytes long; Track v2 names are at most {_EVENT_NAME_BYTES} bytes"
+            f"the {what} is {json_byte_length(name)} bytes long; Track v2 names are at most {EVENT_NAME_BYTES} bytes"
         )
     return name
 
@@ -192,8 +190,8 @@ def _event_attributes(ctx: Context, props: Node, kind: str) -> dict[str, Any] | 
     if kept:
         data.update(kept)
         data = {key: data[key] for key in props.data if key in data}  # input order
-    if json_byte_length(data) > _EVENT_DATA_BYTES:
-        ctx.lose(props.pointer, props.data, "too-large", f"Track v2 event data is at most {_EVENT_DATA_BYTES} bytes")
+    if json_byte_length(data) > EVENT_DATA_BYTES:
+        ctx.lose(props.pointer, props.data, "too-large", f"Track v2 event data is at most {EVENT_DATA_BYTES} bytes")
         return None
     return data
 
@@ -212,9 +210,9 @@ def _event_common(ctx: Context, node: Node, fields: dict[str, Any]) -> None:
 def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``/identify`` → person/identify (by ``userId``, else by ``traits.email``)."""
     traits = node.node("traits")
-    if _present(node.peek("userId")):
+    if present(node.peek("userId")):
         identifiers = _identifiers(ctx, node, "userId", "userId")
-    elif traits is not None and _present(traits.peek("email")):
+    elif traits is not None and present(traits.peek("email")):
         node.drop("userId", "ignored", "an empty userId names nobody; the person is named by the email trait")
         identifiers = {"email": fit_id(ctx, traits.take("email"), "email trait")}
     else:
@@ -254,7 +252,7 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
 def track_event(node: Node, request: Request, ctx: Context) -> list[Request]:
     """A custom ``/track`` event → person/event."""
     note_near_semantic(ctx, node.peek("event"))
-    if not _present(node.peek("userId")) and "anonymousId" not in node and "groupId" in node:
+    if not present(node.peek("userId")) and "anonymousId" not in node and "groupId" in node:
         raise ctx.unsupported("this event is attributed only to a group (groupId); Track v2 events belong to a person")
     identifiers = _person(ctx, node)
     node.drop("groupId", "no-home", "Track v2 cannot attribute an event to an object (group)")
@@ -331,7 +329,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
             out["relationship_attributes"] = relationship
         return out
 
-    if _present(node.peek("userId")):
+    if present(node.peek("userId")):
         person = _identifiers(ctx, node, "userId", "userId")
         node.drop("anonymousId", "no-home", "Track v2 relates the object to the identified person (userId)")
         if not object_attributes:
@@ -362,7 +360,7 @@ def group(node: Node, request: Request, ctx: Context) -> list[Request]:
 def alias(node: Node, request: Request, ctx: Context) -> list[Request]:
     """``/alias`` → person/merge (``userId`` → primary, ``previousId`` → secondary)."""
     for key in ("userId", "previousId"):
-        if not _present(node.peek(key)):
+        if not present(node.peek(key)):
             raise ctx.unsupported(f"Track v2 merges two named people, and this alias's {key} is blank")
     body = {
         "primary": _identifiers(ctx, node, "userId", "userId"),

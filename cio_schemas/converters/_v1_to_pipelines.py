@@ -43,6 +43,7 @@ from ._common import (
     implied,
     object_type_int,
     pipelines_call,
+    pipelines_device,
     take_pipelines_time,
     to_pipelines_time,
     user_id_from_v2,
@@ -189,14 +190,7 @@ def add_device(node: Node, request: Request, ctx: Context) -> list[Request]:
     device = node.node("device")
     if device is None:  # pragma: no cover - the schema requires it
         raise ctx.unsupported("the body has no device")
-    fields: dict[str, Any] = {"context": {"device": {"token": device.take("id"), "type": device.take("platform")}}}
-    last_used = take_pipelines_time(ctx, device, "last_used")
-    if last_used is not None:
-        fields["timestamp"] = last_used
-    attributes = device.node("attributes")
-    if attributes is not None:
-        attributes.drop("_last_status", "read-only", "the device's last delivery status is set by Customer.io")
-        fields["properties"] = attributes.rest()
+    fields = pipelines_device(ctx, device, "id")
     return [_semantic("Device Created or Updated", _user_id(request, ctx), **fields)]
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._field_limits import ID_BYTES, MAX_ATTRIBUTES
 from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
@@ -44,8 +45,6 @@ from ._common import classify, implied, is_whole_number, read_back_as, v1_reques
 
 __all__: list[str] = []
 
-_ID_BYTES = 150
-_MAX_ATTRIBUTES = 300
 
 _ARTICLE = {"id": "an id", "email": "an email", "cio_id": "a cio_id"}
 
@@ -87,10 +86,10 @@ def _path_identifier(ctx: Context, ids: Node | None, what: str = "person") -> st
         path_value = "cio_" + value if kind == "cio_id" and isinstance(value, str) else value
         if not isinstance(path_value, str) or not path_value.strip():
             raise ctx.unsupported(f"Track v1 names the {what} in the path, and this {kind} is blank")
-        if json_byte_length(path_value) > _ID_BYTES:
+        if json_byte_length(path_value) > ID_BYTES:
             raise ctx.unsupported(
                 f"the {what}'s path identifier would be {json_byte_length(path_value)} bytes long; "
-                f"Track v1 identifiers are at most {_ID_BYTES} bytes"
+                f"Track v1 identifiers are at most {ID_BYTES} bytes"
             )
         ids.take(kind)
         read = classify(path_value)[0]
@@ -300,8 +299,8 @@ UNSUPPORTED[("track_v1/remove_from_segment", "track-v2")] = (
 def _attribute_problem(key: str, value: Any) -> str | None:
     """Why a Track v1 identify would reject attribute ``key: value`` (None when it accepts it)."""
     if key == "id":
-        if not isinstance(value, str) or json_byte_length(value) > _ID_BYTES:
-            return f"Track v1 takes id as a string of at most {_ID_BYTES} bytes"
+        if not isinstance(value, str) or json_byte_length(value) > ID_BYTES:
+            return f"Track v1 takes id as a string of at most {ID_BYTES} bytes"
         return None
     if key == "email":
         return None if isinstance(value, str) and "@" in value else "Track v1 takes email as an email address"
@@ -330,13 +329,13 @@ def identify_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
     """person/identify → PUT customers/{identifier} (its relationships as ``cio_relationships`` adding)."""
     identifier = _path_identifier(ctx, node.node("identifiers"))
     body: dict[str, Any] = {}
-    room = _MAX_ATTRIBUTES - sum(1 for key in ("timestamp", "cio_relationships") if key in node)
+    room = MAX_ATTRIBUTES - sum(1 for key in ("timestamp", "cio_relationships") if key in node)
     attributes = node.node("attributes")
     if attributes is not None:
         for key, value in attributes.data.items():
             problem = _attribute_problem(key, value)
             if problem is None and len(body) >= room:
-                problem = f"Track v1 takes at most {_MAX_ATTRIBUTES} keys in one identify"
+                problem = f"Track v1 takes at most {MAX_ATTRIBUTES} keys in one identify"
             if problem is not None:
                 attributes.drop(key, "not-allowed", problem)
             else:

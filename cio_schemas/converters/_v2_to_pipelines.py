@@ -61,6 +61,7 @@ from ._common import (
     flag_iso_strings,
     object_type_int,
     pipelines_call,
+    pipelines_device,
     read_back_as,
     take_pipelines_time,
     to_pipelines_time,
@@ -375,14 +376,7 @@ def person_add_device(node: Node, request: Request, ctx: Context) -> list[Reques
     device = node.node("device")
     if device is None:  # pragma: no cover - the schema requires it
         raise ctx.unsupported("the body has no device")
-    fields: dict[str, Any] = {"context": {"device": {"token": device.take("token"), "type": device.take("platform")}}}
-    attributes = device.node("attributes")
-    if attributes is not None:
-        attributes.drop("_last_status", "read-only", "the device's last delivery status is set by Customer.io")
-        fields["properties"] = attributes.rest()
-    last_used = take_pipelines_time(ctx, device, "last_used")
-    if last_used is not None:
-        fields["timestamp"] = last_used
+    fields = pipelines_device(ctx, device, "token")
     return [_semantic("Device Created or Updated", who, **fields)]
 
 
