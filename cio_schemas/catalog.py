@@ -235,6 +235,8 @@ def match_route(method: str, path: str) -> tuple[Route, dict[str, str]]:
     static = _STATIC.get((method, bare.rstrip("/") or "/"))
     if static is not None:
         return static, {}
+    if method != method.upper():  # HTTP methods are case-sensitive, but nobody means another one by "post"
+        return match_route(method.upper(), path)
     for route in ROUTES:
         try:
             params = route.match(method, bare)

@@ -68,6 +68,7 @@ class Loss:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The loss as a JSON-compatible dict: ``pointer``, ``value``, ``reason``, ``message``."""
         return {"pointer": self.pointer, "value": self.value, "reason": self.reason, "message": self.message}
 
     def __str__(self) -> str:
@@ -84,6 +85,7 @@ class Change:
     reason: str = "timestamp"
 
     def to_dict(self) -> dict[str, Any]:
+        """The change as a JSON-compatible dict: ``pointer``, ``before``, ``after``, ``reason``."""
         return {"pointer": self.pointer, "before": self.before, "after": self.after, "reason": self.reason}
 
 

@@ -242,7 +242,7 @@ class Limits:
             return track
         if api == "pipelines":
             return pipelines
-        raise InvalidRequestError(f"api must be one of {', '.join(_APIS)}, not {api!r}")
+        raise InvalidArgumentError(f"api must be one of {', '.join(_APIS)}, not {_show(api)}", "api", api)
 
     def single(self, api: str) -> int:
         """The limit for one request of ``api`` that is not a batch."""
@@ -283,8 +283,8 @@ def get_limits(name: str | Limits, kb: int = 1000) -> Limits:
     A :class:`Limits` value is returned as it is (its figures already carry
     their kilobyte, so ``kb`` is not applied to it).
 
-    Raises :class:`~cio_schemas.errors.InvalidRequestError` for an unknown name
-    (:class:`~cio_schemas.errors.InvalidArgumentError` for a value that is neither a name nor a ``Limits``).
+    Raises :class:`~cio_schemas.errors.InvalidArgumentError` for an unknown name, or a value that is
+    neither a name nor a ``Limits``.
     """
     if isinstance(name, Limits):
         _check_kb(kb)
@@ -301,7 +301,9 @@ def get_limits(name: str | Limits, kb: int = 1000) -> Limits:
         return DEFAULT_LIMITS
     factory = LIMIT_PROFILES.get(name)
     if factory is None:
-        raise InvalidRequestError(f"no limits profile named {name!r}; choose one of {', '.join(LIMIT_PROFILES)}")
+        raise InvalidArgumentError(
+            f"no limits profile named {name!r}; choose one of {', '.join(LIMIT_PROFILES)}", "limits", name
+        )
     return factory(kb=kb)
 
 
@@ -486,10 +488,10 @@ def split_batch(
     ``rejected`` with its reason, never dropped silently. Runs in linear time,
     serialising each item once.
 
-    Raises :class:`~cio_schemas.errors.InvalidRequestError` for another
-    ``api``, an ``extra`` with a ``batch`` key, or an item that is not JSON, and
-    :class:`~cio_schemas.errors.InvalidArgumentError` when ``items`` is not a
-    sequence of items, ``limits`` not a :class:`Limits` or ``extra`` not a mapping.
+    Raises :class:`~cio_schemas.errors.InvalidRequestError` for an item that is
+    not JSON, and :class:`~cio_schemas.errors.InvalidArgumentError` for another
+    ``api``, when ``items`` is not a sequence of items, ``limits`` not a
+    :class:`Limits`, or ``extra`` not a mapping or one with a ``batch`` key.
     """
     if isinstance(items, (str, bytes, bytearray, Mapping)) or not isinstance(items, Iterable):
         hint = " (for a batch body, pass body['batch'])" if isinstance(items, Mapping) else ""
@@ -511,7 +513,9 @@ def split_batch(
         raise InvalidArgumentError(f"api must be 'track-v2' or 'pipelines', not {_show(api)}{hint}", "api", api)
     extra = dict(extra or {})
     if "batch" in extra:
-        raise InvalidRequestError("extra holds batch-level keys besides 'batch'; it cannot set 'batch' itself")
+        raise InvalidArgumentError(
+            "extra holds batch-level keys besides 'batch'; it cannot set 'batch' itself", "extra", extra
+        )
     batch_limit = limits.batch(api)
     item_limit = limits.item(api)
     envelope = _measure({"batch": [], **extra})

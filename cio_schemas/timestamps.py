@@ -76,7 +76,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from .errors import InvalidArgumentError, InvalidRequestError, InvalidTimestampError, abridge, pointer_from_parts
+from .errors import InvalidArgumentError, InvalidTimestampError, abridge, pointer_from_parts
 from .jsonio import MAX_DEPTH
 
 __all__ = [
@@ -510,7 +510,7 @@ def normalize_request_timestamps(
             return to_iso(v, numeric_strings=numeric_strings)
 
     else:
-        raise InvalidRequestError(f"api must be 'track-v1', 'track-v2' or 'pipelines', not {api!r}")
+        raise InvalidArgumentError(f"api must be 'track-v1', 'track-v2' or 'pipelines', not {api!r}", "api", api)
 
     changes: list[TimestampChange] = []
     if not isinstance(body, Mapping):

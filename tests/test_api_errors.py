@@ -23,7 +23,7 @@ from cio_schemas.errors import CioSchemasError, InvalidArgumentError, InvalidReq
 from cio_schemas.jsonio import iter_documents, loads
 from cio_schemas.registry import _registry, get_schema, validator_for
 from cio_schemas.request import Request, build_path
-from cio_schemas.sizes import Limits, check_size, size_report, split_batch
+from cio_schemas.sizes import Limits, check_size, get_limits, size_report, split_batch
 from cio_schemas.timestamps import convert_iso_attributes, normalize_request_timestamps
 from cio_schemas.validation import _short_message, best_match, is_valid, iter_errors, validate
 
@@ -250,6 +250,12 @@ def test_non_requests_raise_a_typed_error_saying_what_to_pass(name: str, value: 
         (lambda: validator_for({}), ["schema name", "schema_names()"]),  # type: ignore[arg-type]
         (lambda: match_route(None, None), ["strings", "method is None"]),  # type: ignore[arg-type]
         (lambda: match_route("POST", b"/v1/identify"), ["strings", "path is bytes"]),  # type: ignore[arg-type]
+        (lambda: convert(IDENTIFY, "track-v1", strict="no"), ["strict=True or strict=False", 'str "no"']),  # type: ignore[arg-type]
+        (lambda: convert_many([], "track-v1", strict=1), ["convert_many()", "strict=True or strict=False"]),  # type: ignore[arg-type]
+        (lambda: get_limits("nope"), ["no limits profile named 'nope'", "default, pipelines-openapi"]),
+        (lambda: Limits.default().single("track-v3"), ["api must be one of"]),
+        (lambda: normalize_request_timestamps({}, "track-v3"), ["api must be 'track-v1', 'track-v2' or 'pipelines'"]),  # type: ignore[arg-type]
+        (lambda: split_batch([], "pipelines", extra={"batch": []}), ["cannot set 'batch'"]),
     ],
 )
 def test_unusable_arguments_raise_a_typed_error(call: Callable[[], Any], words: list[str]) -> None:

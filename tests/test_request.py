@@ -231,3 +231,11 @@ def test_build_path_fills_every_placeholder_and_nothing_else(
     """A placeholder left unfilled or a parameter with no placeholder is an error, never a silent path."""
     with pytest.raises(InvalidArgumentError, match=re.escape(message)):
         build_path(template, **params)
+
+
+@pytest.mark.parametrize("method", ["post", "Post", "pOST"])
+def test_match_route_reads_the_method_in_any_case(method: str) -> None:
+    """``match_route("post", …)`` finds the route, as ``Request`` does (it upper-cases the method)."""
+    assert match_route(method, "/v1/identify") == match_route("POST", "/v1/identify")
+    with pytest.raises(UnknownRouteError):
+        match_route(method.lower().replace("post", "get"), "/v1/identify")

@@ -113,13 +113,19 @@ def _convert_batch(request: Request, ctx: Context) -> list[Request]:
     return pack(request, envelope, converted, ctx)
 
 
-def _check_target(function: str, to: object) -> None:
-    """:class:`InvalidArgumentError` unless ``to`` names a target API."""
+def _check_target(function: str, to: object, strict: object) -> None:
+    """:class:`InvalidArgumentError` unless ``to`` names a target API and ``strict`` is True or False."""
     if not isinstance(to, str) or to not in TARGETS:
         raise InvalidArgumentError(
             f"{function}() converts to one of {', '.join(map(repr, TARGETS))}, not {InvalidArgumentError.describe(to)}",
             "to",
             to,
+        )
+    if not isinstance(strict, bool):
+        raise InvalidArgumentError(
+            f"{function}() takes strict=True or strict=False, not {InvalidArgumentError.describe(strict)}",
+            "strict",
+            strict,
         )
 
 
@@ -186,7 +192,7 @@ def convert(
     """
     if not isinstance(request, Request):
         raise InvalidArgumentError.not_a_request("convert", request)
-    _check_target("convert", to)
+    _check_target("convert", to, strict)
     options = ConvertOptions.resolve(options, **option_values)
     plain = is_plain(request.body)  # one pass, shared by validation and the tuple check below
     check(request, plain)
@@ -227,7 +233,7 @@ def convert_many(
     for index, request in enumerate(requests):
         if not isinstance(request, Request):
             raise InvalidArgumentError.not_a_request("convert_many", request, f"requests[{index}]")
-    _check_target("convert_many", to)  # as an invalid option, a wrong target fails even for no requests
+    _check_target("convert_many", to, strict)  # as an invalid option, a wrong target fails even for no requests
     resolved = ConvertOptions.resolve(options, **option_values)  # an invalid option fails even for no requests
     results = [convert(r, to, strict=strict, options=resolved) for r in requests]
     coalesce = COALESCERS.get(str(to))

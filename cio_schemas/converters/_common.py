@@ -17,6 +17,7 @@ from ..timestamps import _to_ms, convert_iso_attributes, to_iso
 
 __all__ = [
     "classify",
+    "KIND_WITH_ARTICLE",
     "user_id_from_v2",
     "v2_identifiers",
     "identifier_from_v1",
@@ -53,6 +54,10 @@ def _email_shaped(value: str) -> bool:
     """``local@domain.tld``: one ``@``, no whitespace, a dot inside the domain (a linear-time check)."""
     local, _, domain = value.partition("@")
     return bool(local) and "." in domain[1:-1] and "@" not in domain and value.split() == [value]
+
+
+#: Each identifier kind with its article, for messages ("reads as an id").
+KIND_WITH_ARTICLE = {"id": "an id", "email": "an email", "cio_id": "a cio_id"}
 
 
 def classify(value: str, override: str = "auto") -> tuple[str, str]:
@@ -94,7 +99,8 @@ def v1_path_identifier(ctx: Context, user_id: str, pointer: str) -> str:
             pointer,
             user_id,
             "identifier-kind",
-            f"identifier_kind is {kind!r}, but Track v1 reads this path identifier as a {shown} from its shape",
+            f"identifier_kind is {kind!r}, but Track v1 reads this path identifier as "
+            f"{KIND_WITH_ARTICLE[shown]} from its shape",
         )
     return fit_id(ctx, path_id, "userId")
 
@@ -114,7 +120,7 @@ def user_id_from_v2(ctx: Context, identifiers: Node) -> str | None:
                     identifiers.at(kind),
                     value,
                     "identifier-kind",
-                    f"this {kind} reads back as a {classify(user_id)[0]} from its shape",
+                    f"this {kind} reads back as {KIND_WITH_ARTICLE[classify(user_id)[0]]} from its shape",
                 )
             return str(user_id)
     identifiers.drop("phone", "no-home", "Pipelines has no phone identifier; send the phone as a trait")

@@ -41,12 +41,10 @@ from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
 from . import UNSUPPORTED, Converter, register
-from ._common import classify, implied, is_whole_number, read_back_as, v1_request, v2_request
+from ._common import KIND_WITH_ARTICLE, classify, implied, is_whole_number, read_back_as, v1_request, v2_request
 
 __all__: list[str] = []
 
-
-_ARTICLE = {"id": "an id", "email": "an email", "cio_id": "a cio_id"}
 
 #: The metrics Track v2's ``delivery/event`` records.
 V2_METRICS = ("opened", "converted", "delivered")
@@ -98,7 +96,7 @@ def _path_identifier(ctx: Context, ids: Node | None, what: str = "person") -> st
                 ids.at(kind),
                 value,
                 "identifier-kind",
-                f"Track v1 tells identifiers apart by their shape, and this {kind} reads as {_ARTICLE[read]}",
+                f"Track v1 tells identifiers apart by their shape, and this {kind} reads as {KIND_WITH_ARTICLE[read]}",
             )
         return path_value
     if "phone" in ids:
