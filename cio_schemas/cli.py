@@ -81,15 +81,20 @@ class _Inputs:
 
     def __init__(self, files: Sequence[str], stdin: IO[bytes], stderr: IO[str]) -> None:
         self.names = list(files) or ["-"]
+        if self.names.count("-") > 1:
+            raise _Usage("'-' (standard input) is given more than once, and it can be read only once")
         self.stdin = stdin
         self.stderr = stderr
         self.unreadable = 0
+        #: Why each unreadable file could not be read, in order.
+        self.skipped: list[str] = []
         #: With several processes, messages wait here until the output before them is written.
         self.deferred: list[str] | None = None
 
     def skip(self, message: str) -> None:
         """Report a file that cannot be read (or read on)."""
         self.unreadable += 1
+        self.skipped.append(message)
         if self.deferred is not None:
             self.deferred.append(f"error: {message}\n")
         else:
@@ -181,12 +186,18 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
     if args.format == "json":
         _emit_json(
             stdout,
-            {"status": "fail" if failed else "ok", "checked": checked, "errors": errors, "parse_errors": parse_errors},
+            {
+                "status": "fail" if failed else "ok",
+                "checked": checked,
+                "errors": errors,
+                "parse_errors": parse_errors,
+                "unreadable": inputs.skipped,
+            },
         )
     elif not failed:
         stdout.write(f"ok: {checked} request{'s' if checked != 1 else ''} valid\n")
     else:
-        summary = [f"{bad} of {checked} request{'s' if checked != 1 else ''} invalid"] if bad else []
+        summary = [f"{bad} of {checked} request{'s' if checked != 1 else ''} invalid"]
         if inputs.unreadable:
             summary.append(f"{inputs.unreadable} file{'s' if inputs.unreadable != 1 else ''} unreadable")
         stdout.write(f"fail: {', '.join(summary)}\n")
@@ -336,29 +347,30 @@ def _refusal(label: str, exc: CioSchemasError) -> str:
     return "\n".join([head, *details])
 
 
-#: What converting some envelopes gives: output text, loss-report text, error messages, loss count, change text,
-#: note text.
-_Converted = tuple[str, str, list[str], int, str, str]
+#: What converting some envelopes gives: output text, loss-report text, refusal count, loss count, change text,
+#: and standard-error text (each envelope's notes and refusals, in input order).
+_Converted = tuple[str, str, int, int, str, str]
 
 
 def _joined(results: Iterable[_Lines]) -> _Converted:
     """Envelope results joined into text blocks (one write each, one small object to send between processes)."""
     out: list[str] = []
     losses: list[str] = []
-    errors: list[str] = []
     changes: list[str] = []
-    notes: list[str] = []
+    stderr: list[str] = []
+    refused = 0
     for o, lo, e, ch, n in results:
         out.extend(o)
         losses.extend(lo)
-        errors.extend(e)
         changes.extend(ch)
-        notes.extend(n)
+        stderr.extend(n)
+        stderr.extend(e)
+        refused += len(e)
 
     def text(lines: list[str]) -> str:
         return "".join(line + "\n" for line in lines)
 
-    return text(out), text(losses), errors, len(losses), text(changes), text(notes)
+    return text(out), text(losses), refused, len(losses), text(changes), text(stderr)
 
 
 def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> _Converted:
@@ -503,6 +515,9 @@ def _report_files(args: argparse.Namespace, stdin: IO[bytes]) -> dict[str, IO[st
     """The files ``--losses`` and ``--changes`` write to, opened only once both are known to be safe:
     neither may be an input (standard input included), nor may both name one file."""
     wanted = {option: path for option, path in (("--losses", args.losses), ("--changes", args.changes)) if path}
+    for option, path in wanted.items():
+        if path == "-":
+            raise _Usage(f"{option} takes a file name: standard output carries the converted requests")
     if len(wanted) == 2:
         a, b = wanted.values()
         if os.path.realpath(a) == os.path.realpath(b) or (os.path.exists(a) and _is_input(a, b, stdin)):
@@ -557,19 +572,17 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         results = _convert_envelopes(inputs.envelopes(), args, options)
     refused = lost = 0
     try:
-        for out, losses, errors, count, changes, notes in results:
+        for out, losses, refusals, count, changes, messages in results:
             if out:
                 stdout.write(out)
             lost += count
+            refused += refusals
             if loss_file is not None and losses:
                 loss_file.write(losses)
             if change_file is not None and changes:
                 change_file.write(changes)
-            if notes:
-                stderr.write(notes)
-            for message in errors:
-                refused += 1
-                stderr.write(message + "\n")
+            if messages:
+                stderr.write(messages)
     finally:
         for report in reports.values():
             report.close()

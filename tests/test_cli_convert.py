@@ -132,6 +132,19 @@ def test_jobs_2_gives_the_same_output_in_order(tmp_path: Path) -> None:
     assert [json.loads(line)["body"]["userId"] for line in two[1].splitlines()] == [f"u{i}" for i in range(1200)]
 
 
+def test_jobs_2_gives_the_same_standard_error_in_order(tmp_path: Path) -> None:
+    """Notes and refusals keep their input order with several processes, as with one."""
+    note = {"method": "POST", "path": "/v1/alias", "body": {"userId": "a", "previousId": "b"}}
+    refused = {"method": "POST", "path": "/v1/track", "body": {"groupId": "g", "event": "e"}}
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(note if i % 3 else refused) + "\n" for i in range(1200)))
+    one = cli("convert", "--to", "track-v2", str(path))
+    two = cli("convert", "--to", "track-v2", "-j", "2", str(path))
+    assert one == two
+    numbers = [int(line.split("in.jsonl:")[1].split(":")[0]) for line in one[2].splitlines() if "in.jsonl:" in line]
+    assert one[0] == 1 and numbers[:4] == [1, 2, 3, 4] and numbers == sorted(numbers)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_convert_names_the_line_of_a_truncated_jsonl_line(tmp_path: Path, jobs: str) -> None:
     good = {"method": "DELETE", "path": "/api/v1/customers/42"}
@@ -412,12 +425,31 @@ def test_validate_summary_names_unreadable_files() -> None:
     examples = str(EXAMPLES / "track_v1.jsonl")
     checked = sum(1 for line in Path(examples).read_text().splitlines() if line.strip())
     code, out, _ = cli("validate", examples, "/nonexistent/x.jsonl")
-    assert checked and code == 2 and out.splitlines()[-1] == "fail: 1 file unreadable"
+    assert checked and code == 2 and out.splitlines()[-1] == f"fail: 0 of {checked} requests invalid, 1 file unreadable"
     bad = json.dumps({"method": "PUT", "path": "/api/v1/customers/42", "body": {"s": [1]}})
     code, out, _ = cli("validate", "-", "/nonexistent/x.jsonl", stdin=(bad + "\n" + json.dumps(_GOOD)).encode())
     assert code == 2 and out.splitlines()[-1] == "fail: 1 of 2 requests invalid, 1 file unreadable"
     code, out, _ = cli("validate", "/nonexistent/x.jsonl")
-    assert code == 2 and out == "fail: 1 file unreadable\n"
+    assert code == 2 and out == "fail: 0 of 0 requests invalid, 1 file unreadable\n"
+    code, out, _ = cli("validate", "-o", "json", examples, "/nonexistent/x.jsonl")
+    report = json.loads(out)
+    assert code == 2 and report["status"] == "fail" and report["checked"] == checked
+    assert [m.split(":")[0] for m in report["unreadable"]] == ["cannot read /nonexistent/x.jsonl"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["validate", "-", "-"], "'-' (standard input) is given more than once"),
+        (["convert", "--to", "pipelines", "-", "-"], "'-' (standard input) is given more than once"),
+        (["convert", "--to", "pipelines", "--losses", "-"], "--losses takes a file name"),
+        (["convert", "--to", "pipelines", "--changes", "-"], "--changes takes a file name"),
+    ],
+)
+def test_standard_streams_are_used_once(argv: list[str], message: str) -> None:
+    """Standard input cannot be read twice, and standard output already carries the converted requests."""
+    code, out, err = cli(*argv, stdin=json.dumps(_GOOD).encode())
+    assert code == 2 and out == "" and err == f"error: {message}" + err.split(message, 1)[1]
 
 
 def test_a_report_file_that_cannot_be_opened_empties_nothing(tmp_path: Path) -> None:
