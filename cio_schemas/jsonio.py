@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -168,7 +169,7 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
     try:
         value = (_CHECKED_DECODER if _MAYBE_HUGE.search(text) else _DECODER).decode(text)
     except json.JSONDecodeError as exc:
-        msg, lineno, colno = exc.msg, exc.lineno, exc.colno
+        msg, lineno, colno = _explain(exc.msg, text, exc.pos), exc.lineno, exc.colno
         end = len(text.rstrip())
         if exc.pos >= end:
             # Point just after the last character, not into the whitespace (a line's own newline) after it.
@@ -180,8 +181,14 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
         if where is None:  # pragma: no cover - the scan finds every token the hooks refuse
             raise InvalidJSONError(str(exc), base + 1) from None
         raise InvalidJSONError(str(exc), base + where[0], where[1]) from None
-    except ValueError as exc:  # from our hooks: duplicate keys
-        raise InvalidJSONError(str(exc), base + 1) from None
+    except ValueError as exc:  # from our hooks: duplicate keys; from int(): more digits than Python reads
+        message = str(exc)
+        if "integer string conversion" in message:
+            message = (
+                f"an integer of more than {sys.get_int_max_str_digits()} digits, which no Customer.io field takes; "
+                "send so long a number as a string"
+            )
+        raise InvalidJSONError(message, base + 1) from None
     except RecursionError:
         raise InvalidJSONError("nested too deeply to parse", base + 1, 1) from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
@@ -192,6 +199,22 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
         ln, col = _line_column(text, escape)
         raise InvalidJSONError(message, base + ln, col)
     return value
+
+
+def _explain(message: str, text: str, pos: int) -> str:
+    """The decoder's ``message`` with what most likely caused it, where that is clear."""
+    found = text[pos : pos + 1]
+    if message == "Extra data":
+        return "Extra data: a second JSON value follows the first; give one request per line, or an array of them"
+    if message == "Expecting value" and found:
+        shown = "a NUL byte" if found == "\x00" else repr(found)
+        hint = " (a trailing comma?)" if found in "]}" else ""
+        return f"Expecting value: found {shown}{hint}"
+    if message.startswith("Expecting property name") and found == "}":
+        return message + " (a trailing comma?)"
+    if message.startswith("Expecting property name") and found == "'":
+        return message + " (JSON keys take double quotes, not single)"
+    return message
 
 
 @dataclass(frozen=True)

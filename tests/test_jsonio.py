@@ -289,3 +289,23 @@ def test_an_array_opening_on_its_first_line_with_a_bad_element_is_one_error() ->
     text = b"[" + good + b",\n " + b'{"x": nope},\n ' + good + b"\n]\n"
     docs = list(iter_documents(io.BytesIO(text)))
     assert len(docs) == 1 and docs[0].error is not None and docs[0].line == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"a":1} {"b":2}', ["Extra data", "one request per line, or an array"]),
+        ("\x00", ["Expecting value: found a NUL byte"]),
+        ("[1,]", ["Expecting value: found ']' (a trailing comma?)"]),
+        ('{"a":1,}', ["(a trailing comma?)"]),
+        ("{'a':1}", ["JSON keys take double quotes, not single"]),
+        ('{"n":' + "9" * 5000 + "}", ["more than 4300 digits", "send so long a number as a string"]),
+    ],
+)
+def test_syntax_errors_say_what_probably_went_wrong(text: str, words: list[str]) -> None:
+    """The decoder's terse messages get the likely cause, never Python advice."""
+    with pytest.raises(InvalidJSONError) as caught:
+        loads(text)
+    for word in words:
+        assert word in str(caught.value)
+    assert "sys." not in str(caught.value)
