@@ -102,8 +102,10 @@ class Request:
 
     ``method`` is upper-cased; ``path`` starts with ``/`` and may carry a query
     string (``?id_type=email`` on the segment routes); ``body`` is the decoded
-    JSON body (``None`` when there is none). Requests are immutable and compare
-    by value; the body is never copied or modified by cio-schemas.
+    JSON body (``None`` when there is none). Requests compare by value and
+    cannot be reassigned; the body is the caller's object, never copied or
+    modified by cio-schemas, so a request stays unchanged as long as its body
+    does (change a body in place and equality changes with it).
     """
 
     method: str

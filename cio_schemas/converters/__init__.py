@@ -189,6 +189,10 @@ def convert(
     Arguments it cannot use (anything but a :class:`~cio_schemas.request.Request`,
     an unknown option, an invalid option value) raise
     :class:`~cio_schemas.errors.InvalidArgumentError`.
+
+    The input is never modified. The output requests are new, but values
+    carried over unchanged are shared with the input, not copied: deep-copy an
+    output before editing it in place.
     """
     if not isinstance(request, Request):
         raise InvalidArgumentError.not_a_request("convert", request)
