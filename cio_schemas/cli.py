@@ -158,9 +158,46 @@ def _emit_json(stdout: IO[str], payload: Any) -> None:
 
 
 # -- validate ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _SizeProblem:
+    """A body or batch item over its size limit, reported by ``validate`` as a problem of rule ``size``."""
+
+    pointer: str
+    message: str
+    keyword: str = "size"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pointer": self.pointer,
+            "path": None,
+            "keyword": self.keyword,
+            "message": self.message,
+            "value": None,
+            "schema": None,
+        }
+
+
+def _size_problems(request: Any, limits: Any) -> list[_SizeProblem]:
+    """Every batch item over the per-item limit, then the body if it is over its limit."""
+    from .sizes import size_report
+
+    report = size_report(request, limits)
+    api = request.route.api
+    item = report.item_limit
+    out = [
+        _SizeProblem(f"/batch/{i}", f"the item is {report.item_sizes[i]} bytes; {api} takes {item} bytes at most")
+        for i in report.items_over
+    ]
+    if report.size > report.limit:
+        what = "batch" if report.scope == "batch" else "request"
+        out.append(_SizeProblem("", f"the {what} is {report.size} bytes; {api} takes {report.limit} bytes at most"))
+    return out
+
+
 def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
     from .validation import iter_errors
 
+    limits = None if args.no_size else _limits(args)
     errors: list[dict[str, Any]] = []
     parse_errors: list[dict[str, Any]] = []
     checked = bad = 0
@@ -170,7 +207,9 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
         try:
             request = _request(env)
             route = f"{request.method} {request.path}"
-            problems = list(iter_errors(request))
+            problems: list[Any] = list(iter_errors(request))
+            if limits is not None:
+                problems.extend(_size_problems(request, limits))
         except CioSchemasError as exc:
             bad += 1
             parse_errors.append({**env.source.to_dict(), "message": str(exc)})
@@ -270,6 +309,16 @@ def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: 
             stdout.write(
                 f"{env.source.label()}: {row['route']}: {rep.size} / {rep.limit} bytes ({rep.scope}) {verdict}{extra}\n"
             )
+    if args.format == "text":
+        plural = "s" if len(rows) != 1 else ""
+        if failed or inputs.unreadable:
+            over = sum(1 for row in rows if not row.get("ok", False))
+            summary = [f"{over} of {len(rows)} request{plural} over a limit or not measurable"]
+            if inputs.unreadable:
+                summary.append(f"{inputs.unreadable} file{'s' if inputs.unreadable != 1 else ''} unreadable")
+            stdout.write(f"fail: {', '.join(summary)}\n")
+        else:
+            stdout.write(f"ok: {len(rows)} request{plural} within limits\n")
     if args.format == "json":
         _emit_json(
             stdout,
@@ -642,6 +691,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     p = sub.add_parser("validate", help="validate request envelopes (JSON, JSON array or JSON Lines)")
     _add_format(p)
+    _add_limits(p)
+    p.add_argument("--no-size", action="store_true", help="check the schemas only, not the size limits")
     p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or nothing reads stdin")
     p = sub.add_parser("schemas", help="list every shipped schema with its route")
     _add_format(p)

@@ -200,6 +200,28 @@ def test_convert_processes_every_good_line(corrupt_stream: tuple[bytes, set[int]
     assert reported == bad
 
 
+def test_validate_checks_the_size_limits_too() -> None:
+    """An oversize request or batch item is invalid (rule ``size``), with the profile asked for; --no-size skips it."""
+    big = {"method": "POST", "path": "/v1/identify", "body": {"userId": "u", "traits": {"x": "y" * 64_000}}}
+    item = {"type": "person", "action": "identify", "identifiers": {"id": "1"}, "attributes": {"a": "x" * 900}}
+    many = {f"a{i}": "x" * 900 for i in range(40)}
+    batch = {"method": "POST", "path": "/api/v2/batch", "body": {"batch": [item, {**item, "attributes": many}]}}
+    stdin = "\n".join(map(json.dumps, [big, batch, _GOOD])).encode()
+    code, out, _ = cli("validate", stdin=stdin)
+    size = len(json.dumps(big["body"], separators=(",", ":")))
+    assert code == 1 and out.splitlines() == [
+        f"<stdin>:1: POST /v1/identify: (body): the request is {size} bytes; pipelines takes 64000 bytes at most [size]",
+        "<stdin>:2: POST /api/v2/batch: /batch/1: the item is "
+        + str(len(json.dumps({**item, "attributes": many}, separators=(",", ":"))))
+        + " bytes; track-v2 takes 32000 bytes at most [size]",
+        "fail: 2 of 3 requests invalid",
+    ]
+    code, out, _ = cli("validate", "-o", "json", "--limits", "pipelines-openapi", stdin=json.dumps(big).encode())
+    (error,) = json.loads(out)["errors"]
+    assert code == 1 and error["keyword"] == "size" and error["pointer"] == "" and "32000 bytes" in error["message"]
+    assert cli("validate", "--no-size", stdin=stdin)[:2] == (0, "ok: 3 requests valid\n")
+
+
 def test_size_command() -> None:
     small = {"method": "POST", "path": "/v1/identify", "body": {"userId": "u", "traits": {"x": "é" * 10}}}
     big = {"method": "POST", "path": "/v1/identify", "body": {"userId": "u", "traits": {"x": "y" * 64_000}}}
@@ -212,7 +234,9 @@ def test_size_command() -> None:
     )
     assert not second["ok"] and second["limit"] == 64_000 and second["scope"] == "single"
     code, out, _ = cli("size", "--limits", "pipelines-openapi", "--kb", "1024", stdin=json.dumps(small).encode())
-    assert code == 0 and "/ 32768 bytes (single) ok" in out
+    assert code == 0 and "/ 32768 bytes (single) ok" in out and out.endswith("\nok: 1 request within limits\n")
+    code, out, _ = cli("size", stdin="\n".join(map(json.dumps, [small, big, small])).encode())
+    assert code == 1 and out.splitlines()[-1] == "fail: 1 of 3 requests over a limit or not measurable"
 
 
 def test_broken_first_lines_do_not_hide_the_valid_lines_after_them(tmp_path: Path) -> None:
