@@ -85,12 +85,23 @@ def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Reque
         return out
     pending: list[tuple[int, Any]] = []
     if ctx.target == "track-v2":
+        from . import COALESCERS
+
+        # Operations that one operation was split into merge back, as convert_many merges separate calls
+        # (an identify and the /group calls of its relationships); a merged item keeps its first source.
+        merge = COALESCERS["track-v2"]
+        entity = route_by_operation("track-v2", "entity")
+        item_limit = ctx.limits.item("track-v2")
+        ops: list[tuple[int, Request]] = []
         for index, reqs in converted:
             for r in reqs:
-                if r.route.batch:
-                    pending.extend((index, item) for item in r.body["batch"])
-                else:
-                    pending.append((index, r.body))
+                for op in [Request._for_route(entity, item) for item in r.body["batch"]] if r.route.batch else [r]:
+                    merged = merge([ops[-1][1], op], item_limit) if ops else [op, op]
+                    if len(merged) == 1:
+                        ops[-1] = (ops[-1][0], merged[0])
+                    else:
+                        ops.append((index, op))
+        pending.extend((index, op.body) for index, op in ops)
         _flush(pending, "track-v2", ctx, out)
         return out
     for index, reqs in converted:
