@@ -55,6 +55,7 @@ CHANGE_REASONS: Mapping[str, str] = {
     "type": "a value written as another JSON type (an object type 1 as the string '1', a number as its digits)",
     "shape": "the operation is carried whole, and converting back gives it in another form (after names it)",
     "implied": "the value is said by the target's route or action, and converting back leaves it out (the default)",
+    "moved": "the value is carried, and converting back puts it in another place (before and after name the places)",
 }
 
 

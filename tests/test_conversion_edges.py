@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cio_schemas import Request, convert, is_valid, iter_errors
+from cio_schemas import Request, convert, convert_many, is_valid, iter_errors
 from cio_schemas.errors import LossyConversionError, UnsupportedConversionError
 
 
@@ -295,3 +295,38 @@ def test_track_event_limits(target: str) -> None:
     big = {"userId": "u", "event": "e", "properties": {"d": "x" * 100_000}}
     result = convert(Request("POST", "/v1/track", big), target)
     assert [(loss.pointer, loss.reason) for loss in result.losses] == [("/body/properties", "too-large")]
+
+
+@pytest.mark.parametrize("target", ["track-v1", "pipelines"])
+@pytest.mark.parametrize("action", ["identify", "add_relationships", "delete_relationships"])
+def test_a_shape_change_names_what_comes_back(action: str, target: str) -> None:
+    """An object operation relating people is reported as a ``shape`` change whose ``after`` is the
+    operation that converting back gives."""
+    op = {
+        "type": "object",
+        "action": action,
+        "identifiers": {"object_type_id": "1", "object_id": "acme"},
+        "cio_relationships": [{"identifiers": {"id": "42"}}],
+    }
+    there = convert(Request("POST", "/api/v2/entity", op), target)
+    (change,) = there.changes
+    back = [r.body for c in convert_many(list(there.requests), "track-v2") for r in c.requests]
+    assert (change.reason, change.before) == ("shape", f"object/{action}")
+    assert [f"{b['type']}/{b['action']}" for b in back] == [change.after]
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+def test_a_moved_change_names_where_the_value_comes_back(target: str) -> None:
+    """A device's ``context.app.version`` is its ``app_version`` attribute, and comes back where the change says."""
+    body = {
+        "userId": "42",
+        "event": "Device Created or Updated",
+        "context": {"device": {"token": "tok", "type": "ios"}, "app": {"version": "2.1"}},
+    }
+    there = convert(Request("POST", "/v1/track", body), target)
+    (change,) = there.changes
+    assert (change.pointer, change.reason) == ("/body/context/app/version", "moved")
+    assert (change.before, change.after) == ("context.app.version", "properties.app_version")
+    (back,) = [r.body for c in convert_many(list(there.requests), "pipelines") for r in c.requests]
+    assert back["properties"] == {"app_version": "2.1"} and "app" not in back["context"]
+    assert there.losses == ()

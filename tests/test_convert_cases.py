@@ -117,6 +117,31 @@ def test_batch_item_over_the_track_v1_limit_is_reported_by_index() -> None:
     assert [(x.pointer, x.reason) for x in result.losses if x.reason == "too-large"] == [("/body/batch/0", "too-large")]
 
 
+def test_a_batch_whose_every_item_is_too_large_reports_its_batch_level_values_too() -> None:
+    """Converted to its own API, a batch of only oversize items sends nothing, and says so for every value."""
+    item = {"type": "identify", "userId": "u1", "traits": {"a": "x" * 70_000}}
+    body = {"batch": [item], "context": {"ip": "1.2.3.4"}, "integrations": {"All": False}}
+    result = convert(Request("POST", "/v1/batch", body), "pipelines")
+    assert result.requests == ()
+    assert [(x.pointer, x.reason) for x in result.losses] == [
+        ("/body/batch/0", "too-large"),
+        ("/body/context", "too-large"),
+        ("/body/integrations", "too-large"),
+    ]
+
+
+def test_a_batch_item_too_large_once_converted_is_named_by_its_own_pointer() -> None:
+    """After an item splits into several, the message for a later one speaks of it, not of a re-packed index."""
+    relate = [{"identifiers": {"object_type_id": "1", "object_id": f"o{k}"}} for k in range(3)]
+    rel = {"type": "person", "action": "identify", "identifiers": {"id": "u0"}, "cio_relationships": relate}
+    token = "t" * 31_887
+    big = {"type": "delivery", "action": "event", "identifiers": {"id": "d1"}, "name": "opened"}
+    body = {"batch": [rel, {**big, "attributes": {"device_token": token}}]}
+    (loss,) = convert(Request("POST", "/api/v2/batch", body), "pipelines", limits="pipelines-openapi").losses
+    assert (loss.pointer, loss.reason) == ("/body/batch/1", "too-large")
+    assert loss.message == "as a pipelines batch item it is 32001 bytes, over the 32000-byte limit for one item"
+
+
 def _identify_and_group(size: int) -> tuple[dict[str, Any], dict[str, Any]]:
     attrs = {f"k{i}": "v" * 900 for i in range(size)}
     identify = {"userId": "u1", "traits": dict(attrs)}

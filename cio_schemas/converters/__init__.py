@@ -17,7 +17,7 @@ from typing import Any
 
 from ..catalog import route_by_operation
 from ..conversion import Context, Conversion, ConvertOptions, Node, Target
-from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError
+from ..errors import InvalidArgumentError, LossyConversionError, UnsupportedConversionError, pointer_from_parts
 from ..jsonio import is_plain, tuples_as_lists
 from ..request import Request
 from ..sizes import get_limits
@@ -165,6 +165,14 @@ def _within_limits(request: Request, ctx: Context) -> list[Request]:
     split = split_items(list(enumerate(body["batch"])), route.api, ctx, extra)
     if len(split.batches) == 1 and not split.rejected:
         return [request]
+    if not split.batches:  # every item too large: the batch-level keys have nothing left to travel with
+        for key, value in extra.items():
+            ctx.lose(
+                "/body" + pointer_from_parts([key]),
+                value,
+                "too-large",
+                "every item of this batch is too large to send, so nothing carries its batch-level values",
+            )
     return [Request(request.method, request.path, batch) for batch in split.batches]  # the query string kept
 
 

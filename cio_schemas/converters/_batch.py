@@ -47,7 +47,9 @@ def split_items(
     split = split_batch([body for _, body in items], api, ctx.limits, extra=extra)
     for rejected in split.rejected:
         source_index = items[rejected.index][0]
-        ctx.lose(f"/body/batch/{source_index}", ctx.source.body["batch"][source_index], "too-large", rejected.reason)
+        what = "one item" if rejected.scope == "item" else "a batch, even alone with the batch-level keys"
+        message = f"as a {api} batch item it is {rejected.size} bytes, over the {rejected.limit}-byte limit for {what}"
+        ctx.lose(f"/body/batch/{source_index}", ctx.source.body["batch"][source_index], "too-large", message)
     return split
 
 

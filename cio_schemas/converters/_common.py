@@ -417,7 +417,8 @@ def track_device(ctx: Context, node: Node, target: str, token_key: str) -> dict[
     if app is not None and isinstance(version, str):
         attributes = device.setdefault("attributes", {})
         if attributes.setdefault("app_version", version) == version:
-            app.use("version")
+            app.use("version")  # converting back puts it in properties, as every device attribute
+            ctx.change(app.at("version"), "context.app.version", "properties.app_version", "moved")
         else:
             app.drop("version", "conflict", "properties.app_version already sets the device's app_version")
     return device

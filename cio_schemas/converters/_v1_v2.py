@@ -458,7 +458,8 @@ def delivery_event_to_v1(node: Node, request: Request, ctx: Context) -> list[Req
 def _object_relationships(ctx: Context, node: Node, action: str, operation: str) -> list[Request]:
     """An object operation relating people → one v1 identify per person (``action``: add or delete).
 
-    Track v1 reads each of them back as that person's identify, so the
+    Track v2 reads each of them back as the person's operation (an identify
+    carrying the relationships, or person/delete_relationships), so the
     operation is reported as a change of reason ``shape``.
     """
     object_ids = node.take("identifiers")
@@ -477,7 +478,7 @@ def _object_relationships(ctx: Context, node: Node, action: str, operation: str)
             relationship["relationship_attributes"] = one.take("relationship_attributes")
         body = {"cio_relationships": {"action": action, "relationships": [relationship]}}
         out.append(v1_request(ctx, "identify", body, identifier=identifier))
-    read_back_as(ctx, node, operation, "person/identify")
+    read_back_as(ctx, node, operation, "person/identify" if action == "add_relationships" else f"person/{action}")
     return out
 
 
