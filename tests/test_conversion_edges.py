@@ -330,3 +330,31 @@ def test_a_moved_change_names_where_the_value_comes_back(target: str) -> None:
     (back,) = [r.body for c in convert_many(list(there.requests), "pipelines") for r in c.requests]
     assert back["properties"] == {"app_version": "2.1"} and "app" not in back["context"]
     assert there.losses == ()
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+@pytest.mark.parametrize(
+    ("traits", "created", "lost"),
+    [
+        ({"created_at": 1361205308, "createdAt": "2013-02-18T16:35:08.000Z"}, 1361205308, []),
+        ({"created_at": 5, "createdAt": "2013-02-18T16:35:08.000Z"}, 5, [("/body/traits/createdAt", "conflict")]),
+        ({"createdAt": "2013-02-18T16:35:08.250Z"}, 1361205308, [("/body/traits/createdAt", "precision")]),
+        (
+            {"created_at": "soon", "createdAt": "2013-02-18T16:35:08Z"},
+            1361205308,
+            [("/body/traits/created_at", "conflict")],
+        ),
+    ],
+)
+def test_created_at_is_read_first_and_the_same_value_twice_is_no_conflict(
+    traits: dict[str, Any], created: int, lost: list[tuple[str, str]], target: str
+) -> None:
+    """``traits.created_at`` (Unix seconds) comes before ``traits.createdAt``, as Customer.io's destination
+    reads them; a ``createdAt`` naming the same second, or an ``anonymous_id`` trait equal to ``anonymousId``,
+    loses nothing."""
+    body = {"userId": "u1", "anonymousId": "a1", "traits": {**traits, "anonymous_id": "a1"}}
+    result = convert(Request("POST", "/v1/identify", body), target)
+    (out,) = result.requests
+    attributes = out.body if target == "track-v1" else out.body["attributes"]
+    assert attributes["created_at"] == created and attributes["anonymous_id"] == "a1"
+    assert [(loss.pointer, loss.reason) for loss in result.losses] == lost

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from contextlib import suppress
@@ -33,6 +34,8 @@ __all__ = [
     "track_device",
     "pipelines_device",
     "present",
+    "take_created_at",
+    "same_json",
     "device_token",
     "read_back_as",
     "implied",
@@ -456,3 +459,32 @@ def implied(ctx: Context, node: Node, key: str) -> None:
     """``node[key]`` (if present) is said by the target's route or action: used, and reported as ``implied``."""
     if key in node:
         ctx.change(node.at(key), node.take(key), None, "implied")
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values: ``1``, ``1.0`` and ``true`` differ (Python's ``==`` calls them equal)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def take_created_at(ctx: Context, traits: Node | None) -> int | None:
+    """``traits.createdAt`` (ISO 8601) as the Track ``created_at`` in Unix seconds, taken; None when absent.
+
+    A ``traits.created_at`` in Unix seconds comes first, as Customer.io's own
+    destination reads it first: then None is returned (``created_at`` goes
+    through as the attribute it is), and ``createdAt`` is used when it is the
+    same second, or reported as a ``conflict``.
+    """
+    if traits is None or "createdAt" not in traits:
+        return None
+    own = traits.peek("created_at")
+    if not is_whole_number(own):
+        return take_track_time(ctx, traits, "createdAt")
+    try:
+        same = _to_ms(traits.peek("createdAt"), "s", False) // 1000 == int(own)
+    except InvalidTimestampError:
+        same = False
+    if same:
+        take_track_time(ctx, traits, "createdAt")  # the same moment: sub-second digits still reported
+    else:
+        traits.drop("createdAt", "conflict", "traits.created_at sets created_at (Customer.io reads it first)")
+    return None

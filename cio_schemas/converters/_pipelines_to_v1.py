@@ -51,6 +51,8 @@ from ._common import (
     note_near_semantic,
     page_url,
     present,
+    same_json,
+    take_created_at,
     take_id_text,
     take_object_id,
     take_track_time,
@@ -201,10 +203,9 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
             "userId nor traits.email; identify the person once they have one"
         )
     body: dict[str, Any] = {}
-    if traits is not None and "createdAt" in traits:
-        created = take_track_time(ctx, traits, "createdAt")
-        if created is not None:
-            body["created_at"] = created
+    created = take_created_at(ctx, traits)
+    if created is not None:
+        body["created_at"] = created
     if isinstance(node.peek("anonymousId"), str):
         body["anonymous_id"] = node.take("anonymousId")
     timestamp = take_track_time(ctx, node, "timestamp")
@@ -217,7 +218,8 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         candidates: dict[str, Any] = {}
         for key, value in rest.items():
             if key in body:
-                ctx.lose(traits.at(key), value, "conflict", f"{key} is already set from the call itself")
+                if not same_json(value, body[key]):  # the same value twice loses nothing
+                    ctx.lose(traits.at(key), value, "conflict", f"{key} is already set from the call itself")
             elif (
                 value is None
                 or isinstance(value, list)

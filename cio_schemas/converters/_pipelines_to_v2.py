@@ -61,6 +61,8 @@ from ._common import (
     note_near_semantic,
     page_url,
     present,
+    same_json,
+    take_created_at,
     take_id_text,
     take_object_id,
     take_track_time,
@@ -222,16 +224,18 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
         )
     fields: dict[str, Any] = {"identifiers": identifiers}
     attributes: dict[str, Any] = {}
-    if traits is not None and "createdAt" in traits:
-        created = take_track_time(ctx, traits, "createdAt")
-        if created is not None:
-            attributes["created_at"] = created
+    created = take_created_at(ctx, traits)
+    if created is not None:
+        attributes["created_at"] = created
     if isinstance(node.peek("anonymousId"), str):
         attributes["anonymous_id"] = node.take("anonymousId")
     timestamp = take_track_time(ctx, node, "timestamp")
     if traits is not None:
         for key in attributes:
-            traits.drop(key, "conflict", f"attributes.{key} is already set from the call itself")
+            if key in traits and same_json(traits.peek(key), attributes[key]):
+                traits.use(key)  # the same value twice loses nothing
+            else:
+                traits.drop(key, "conflict", f"attributes.{key} is already set from the call itself")
         traits.drop(
             "_update",
             "not-allowed",
