@@ -81,7 +81,7 @@ class _Inputs:
 
     def __init__(self, files: Sequence[str], stdin: IO[bytes], stderr: IO[str]) -> None:
         self.names = list(files) or ["-"]
-        if self.names.count("-") > 1:
+        if self.names.count("-") > 1 or ("-" in self.names and any(_is_stream(n, stdin) for n in self.names)):
             raise _Usage("'-' (standard input) is given more than once, and it can be read only once")
         self.stdin = stdin
         self.stderr = stderr
@@ -396,8 +396,8 @@ def _refusal(label: str, exc: CioSchemasError) -> str:
     return "\n".join([head, *details])
 
 
-#: What converting some envelopes gives: output text, loss-report text, refusal count, loss count, change text,
-#: and standard-error text (each envelope's notes and refusals, in input order).
+#: What converting some envelopes gives: output text, loss-report text, refusal count, count of the losses of
+#: converted requests, change text, and standard-error text (each envelope's notes and refusals, in input order).
 _Converted = tuple[str, str, int, int, str, str]
 
 
@@ -407,7 +407,7 @@ def _joined(results: Iterable[_Lines]) -> _Converted:
     losses: list[str] = []
     changes: list[str] = []
     stderr: list[str] = []
-    refused = 0
+    refused = unreported = 0
     for o, lo, e, ch, n in results:
         out.extend(o)
         losses.extend(lo)
@@ -415,11 +415,12 @@ def _joined(results: Iterable[_Lines]) -> _Converted:
         stderr.extend(n)
         stderr.extend(e)
         refused += len(e)
+        unreported += 0 if e else len(lo)  # a refusal has printed its losses already
 
     def text(lines: list[str]) -> str:
         return "".join(line + "\n" for line in lines)
 
-    return text(out), text(losses), refused, len(losses), text(changes), text(stderr)
+    return text(out), text(losses), refused, unreported, text(changes), text(stderr)
 
 
 def _convert_chunk(job: tuple[list[tuple[str, int, bytes]], str, bool, Any]) -> _Converted:
@@ -560,12 +561,21 @@ def _is_input(name: str, path: str, stdin: IO[bytes]) -> bool:
     return (source.st_dev, source.st_ino) == (target.st_dev, target.st_ino)
 
 
-def _report_files(args: argparse.Namespace, stdin: IO[bytes]) -> dict[str, IO[str]]:
+def _is_stream(path: str, stream: IO[Any]) -> bool:
+    """Whether ``path`` names the file behind ``stream`` (``/dev/stdout`` and the like)."""
+    try:
+        a, b = os.stat(path), os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError):  # no such file yet, or a stream with no file behind it
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _report_files(args: argparse.Namespace, stdin: IO[bytes], stdout: IO[str]) -> dict[str, IO[str]]:
     """The files ``--losses`` and ``--changes`` write to, opened only once both are known to be safe:
-    neither may be an input (standard input included), nor may both name one file."""
+    neither may be an input (standard input included) or standard output, nor may both name one file."""
     wanted = {option: path for option, path in (("--losses", args.losses), ("--changes", args.changes)) if path}
     for option, path in wanted.items():
-        if path == "-":
+        if path == "-" or _is_stream(path, stdout):
             raise _Usage(f"{option} takes a file name: standard output carries the converted requests")
     if len(wanted) == 2:
         a, b = wanted.values()
@@ -595,8 +605,9 @@ def _report_files(args: argparse.Namespace, stdin: IO[bytes]) -> dict[str, IO[st
             os.remove(path)
         raise
     for handle in opened.values():
-        handle.seek(0)
-        handle.truncate()
+        if handle.seekable():  # a pipe or a terminal (/dev/stderr) has nothing to empty
+            handle.seek(0)
+            handle.truncate()
     return opened
 
 
@@ -610,7 +621,7 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
         identifier_kind=args.identifier_kind,
         convert_iso_attributes=not args.keep_iso,
     )
-    reports = _report_files(args, stdin)
+    reports = _report_files(args, stdin, stdout)
     loss_file, change_file = reports.get("--losses"), reports.get("--changes")
     if args.to == "pipelines" and args.identifier_kind != "auto":
         stderr.write("note: --identifier-kind applies only to Track targets; converting to pipelines ignores it\n")

@@ -184,10 +184,12 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
     except ValueError as exc:  # from our hooks: duplicate keys; from int(): more digits than Python reads
         message = str(exc)
         if "integer string conversion" in message:
-            message = (
-                f"an integer of more than {sys.get_int_max_str_digits()} digits, which no Customer.io field takes; "
-                "send so long a number as a string"
-            )
+            limit = sys.get_int_max_str_digits()
+            message = f"an integer of more than {limit} digits, which no Customer.io field takes; send it as a string"
+            digits = re.search(rf"\d{{{limit + 1},}}", text)
+            if digits is not None:
+                ln, col = _line_column(text, digits.start())
+                raise InvalidJSONError(message, base + ln, col) from None
         raise InvalidJSONError(message, base + 1) from None
     except RecursionError:
         raise InvalidJSONError("nested too deeply to parse", base + 1, 1) from None
@@ -204,13 +206,18 @@ def loads(data: str | bytes, *, line: int | None = None) -> Any:
 def _explain(message: str, text: str, pos: int) -> str:
     """The decoder's ``message`` with what most likely caused it, where that is clear."""
     found = text[pos : pos + 1]
+    after_comma = text[:pos].rstrip().endswith(",")
     if message == "Extra data":
+        if found == "\x00":
+            return "Extra data: a NUL byte after the JSON value"
+        if found in ("]", "}"):
+            return f"Extra data: an unmatched {found!r} after the JSON value"
         return "Extra data: a second JSON value follows the first; give one request per line, or an array of them"
     if message == "Expecting value" and found:
         shown = "a NUL byte" if found == "\x00" else repr(found)
-        hint = " (a trailing comma?)" if found in "]}" else ""
+        hint = " (a trailing comma?)" if found in "]}" and after_comma else ""
         return f"Expecting value: found {shown}{hint}"
-    if message.startswith("Expecting property name") and found == "}":
+    if message.startswith("Expecting property name") and found == "}" and after_comma:
         return message + " (a trailing comma?)"
     if message.startswith("Expecting property name") and found == "'":
         return message + " (JSON keys take double quotes, not single)"

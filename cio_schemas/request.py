@@ -32,7 +32,7 @@ _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "PATCH"})
 
 
 #: A ``{name}`` placeholder in a route template.
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 
 
 def build_path(template: str, **params: str | int) -> str:
@@ -78,6 +78,11 @@ def build_path(template: str, **params: str | int) -> str:
                 f"path parameter {key!r} cannot be written as UTF-8 ({exc}); pass text without lone surrogates",
                 "/path",
             ) from None
+        if not encoded:
+            raise InvalidRequestError(
+                f"path parameter {key!r} is empty, and a path with an empty segment names nothing; give its value",
+                "/path",
+            )
         if encoded in (".", ".."):
             raise InvalidRequestError(
                 f"path parameter {key!r} is {encoded!r}, which no path can carry: HTTP clients remove it as a "
@@ -89,11 +94,14 @@ def build_path(template: str, **params: str | int) -> str:
 
 
 def _api_of_other_host(method: str, path: str) -> str | None:
-    """The API of a route ``path`` names as written (a Pipelines path given to a Track host), if any."""
-    try:
-        return match_route(method, path)[0].api
-    except UnknownRouteError:
-        return None
+    """The API of the route ``path`` names, if any: as written, or as a Track path without its ``/api``."""
+    candidates = [path, "/api" + path] if path.startswith(("/v1/", "/v2/")) else [path]
+    for candidate in candidates:  # a Track path written without /api, as a Track host would take it
+        try:
+            return match_route(method, candidate)[0].api
+        except UnknownRouteError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ __all__ = [
 
 _APIS = ("track-v1", "track-v2", "pipelines")
 
+#: How a passed value is shown in messages (the one rendering every argument error uses).
+_show = InvalidArgumentError.describe
+
 
 # -- measuring -----------------------------------------------------------------------------
 #: The compact serialisation every size is measured on, built once (``json.dumps`` builds one per call).
@@ -181,13 +184,6 @@ def _batch_sizes(body: Any) -> tuple[int, tuple[int, ...]] | None:
     return total, item_sizes
 
 
-def _show(value: object) -> str:
-    try:
-        return repr(value)
-    except ValueError:  # an int of more than 4300 digits
-        return "an integer too large to print"
-
-
 # -- limits --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Limits:
@@ -220,7 +216,9 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise InvalidArgumentError(
-                    f"Limits.{name} must be a positive number of bytes, not {_show(value)}", name, value
+                    f"Limits.{name} must be a positive number of bytes, not {_show(value)}",
+                    name,
+                    value,
                 )
         if not valid_kb(self.kb):
             raise InvalidArgumentError(f"Limits.kb must be 1000 or 1024, not {_show(self.kb)}", "kb", self.kb)
@@ -291,8 +289,7 @@ def get_limits(name: str | Limits, kb: int = 1000) -> Limits:
         return name
     if not isinstance(name, str):
         raise InvalidArgumentError(
-            f"limits are a profile name ({', '.join(map(repr, LIMIT_PROFILES))}) or a Limits value, "
-            f"not {InvalidArgumentError.describe(name)}",
+            f"limits are a profile name ({', '.join(map(repr, LIMIT_PROFILES))}) or a Limits value, not {_show(name)}",
             "name",
             name,
         )
@@ -316,7 +313,7 @@ def _expect_limits(function: str, limits: object) -> None:
     else:
         hint = "Limits.default(), or get_limits(name) with a name among " + ", ".join(map(repr, LIMIT_PROFILES))
     raise InvalidArgumentError(
-        f"{function}() takes limits as a Limits value ({hint}), not {InvalidArgumentError.describe(limits)}",
+        f"{function}() takes limits as a Limits value ({hint}), not {_show(limits)}",
         "limits",
         limits,
     )
@@ -331,8 +328,7 @@ def _expect_request(function: str, request: object, limits: object, raw: object)
     _expect_limits(function, limits)
     if raw is not None and not isinstance(raw, (bytes, bytearray, memoryview)):
         raise InvalidArgumentError(
-            f"{function}() takes raw as the exact bytes sent (text.encode('utf-8')), "
-            f"not {InvalidArgumentError.describe(raw)}",
+            f"{function}() takes raw as the exact bytes sent (text.encode('utf-8')), not {_show(raw)}",
             "raw",
             raw,
         )
@@ -496,15 +492,14 @@ def split_batch(
     if isinstance(items, (str, bytes, bytearray, Mapping)) or not isinstance(items, Iterable):
         hint = " (for a batch body, pass body['batch'])" if isinstance(items, Mapping) else ""
         raise InvalidArgumentError(
-            f"split_batch() takes the items as a list (or any iterable) of JSON values{hint}, "
-            f"not {InvalidArgumentError.describe(items)}",
+            f"split_batch() takes the items as a list (or any iterable) of JSON values{hint}, not {_show(items)}",
             "items",
             items,
         )
     _expect_limits("split_batch", limits)
     if extra is not None and not isinstance(extra, Mapping):
         raise InvalidArgumentError(
-            f"split_batch() takes extra as a mapping of batch-level keys, not {InvalidArgumentError.describe(extra)}",
+            f"split_batch() takes extra as a mapping of batch-level keys, not {_show(extra)}",
             "extra",
             extra,
         )

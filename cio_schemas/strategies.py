@@ -1128,7 +1128,11 @@ def path_parameters(name: str, *, tricky: bool = False, near_limits: bool = Fals
 def _routes(api: str | None, route: Route | str | None) -> list[Route]:
     """The routes ``requests`` draws from."""
     if api is not None and api not in APIS:
-        raise UnknownRouteError("", str(api), list(APIS))
+        raise InvalidArgumentError(
+            f"requests() takes api as one of {', '.join(map(repr, APIS))}, not {InvalidArgumentError.describe(api)}",
+            "api",
+            api,
+        )
     if route is not None:
         if isinstance(route, Route):
             found = [route]

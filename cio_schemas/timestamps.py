@@ -510,7 +510,9 @@ def normalize_request_timestamps(
             return to_iso(v, numeric_strings=numeric_strings)
 
     else:
-        raise InvalidArgumentError(f"api must be 'track-v1', 'track-v2' or 'pipelines', not {api!r}", "api", api)
+        raise InvalidArgumentError(
+            f"api must be 'track-v1', 'track-v2' or 'pipelines', not {InvalidArgumentError.describe(api)}", "api", api
+        )
 
     changes: list[TimestampChange] = []
     if not isinstance(body, Mapping):

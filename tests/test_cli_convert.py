@@ -88,7 +88,9 @@ def test_a_request_that_loses_everything_is_refused_not_dropped_silently(tmp_pat
     assert lines[1].startswith("<stdin>:1: /body: ") and lines[1].endswith("[too-large]")
     assert lines[2] == "<stdin>:3: POST /api/v2/batch: not converted: nothing of it can be sent to pipelines"
     assert lines[3].startswith("<stdin>:3: /body/batch/0: ") and lines[3].endswith("[unsupported]")
-    assert lines[4:] == ["error: 2 request(s) refused"]
+    assert lines[4:] == ["error: 2 request(s) refused"]  # no note sending to --losses for what was just printed
+    code, _, err = cli("convert", "--to", "pipelines", stdin=stdin)
+    assert code == 1 and "note:" not in err
     assert [json.loads(line)["line"] for line in losses.read_text().splitlines()] == [1, 3]
 
 
@@ -337,6 +339,33 @@ def test_a_reader_that_goes_away_is_not_a_success(tmp_path: Path, command: list[
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=120) == 141
     assert first and "Traceback" not in err and "Exception ignored" not in err
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="needs /dev/stdout and /dev/stdin")
+def test_standard_streams_named_as_files_are_refused_and_a_pipe_is_a_fine_report(tmp_path: Path) -> None:
+    """``--losses /dev/stdout`` would mix the report into the output, and ``- /dev/stdin`` read stdin twice:
+    both are usage errors; ``--losses /dev/stderr`` (not seekable) simply receives the report."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "in.jsonl"
+    lossy = {"method": "POST", "path": "/v1/track", "body": {"userId": "u1", "event": "e", "context": {"ip": "x"}}}
+    source.write_text(json.dumps(lossy) + "\n")
+    main = ["-c", "from cio_schemas.cli import main; raise SystemExit(main())"]
+
+    def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        with source.open("rb") as stdin:
+            args = [sys.executable, *main, *argv]
+            return subprocess.run(args, stdin=stdin, capture_output=True, text=True, timeout=120, check=False)
+
+    for path in ("/dev/stdout", "/dev/fd/1"):
+        done = run_cli("convert", "--to", "track-v1", "--losses", path, str(source))
+        assert (done.returncode, done.stdout) == (2, "") and "--losses takes a file name" in done.stderr
+    done = run_cli("validate", "-", "/dev/stdin")
+    assert done.returncode == 2 and "given more than once" in done.stderr
+    done = run_cli("convert", "--to", "track-v1", "--losses", "/dev/stderr", str(source))
+    assert done.returncode == 0 and json.loads(done.stdout)["path"] == "/api/v1/customers/u1/events"
+    assert json.loads(done.stderr.splitlines()[0])["pointer"] == "/body/context" and "Traceback" not in done.stderr
 
 
 def test_identifier_kind_with_a_pipelines_target_is_noted_as_ignored() -> None:

@@ -299,7 +299,11 @@ def test_an_array_opening_on_its_first_line_with_a_bad_element_is_one_error() ->
         ("[1,]", ["Expecting value: found ']' (a trailing comma?)"]),
         ('{"a":1,}', ["(a trailing comma?)"]),
         ("{'a':1}", ["JSON keys take double quotes, not single"]),
-        ('{"n":' + "9" * 5000 + "}", ["more than 4300 digits", "send so long a number as a string"]),
+        ('{"n":' + "9" * 5000 + "}", ["more than 4300 digits", "send it as a string"]),
+        ('{\n  "n":\n  ' + "9" * 5000 + "\n}", ["line 3, column 3: an integer of more than 4300 digits"]),
+        ('{"x": }', ["Expecting value: found '}'"]),
+        ('{"a":1}\x00', ["Extra data: a NUL byte after the JSON value"]),
+        ("[]]", ["Extra data: an unmatched ']' after the JSON value"]),
     ],
 )
 def test_syntax_errors_say_what_probably_went_wrong(text: str, words: list[str]) -> None:
@@ -309,3 +313,4 @@ def test_syntax_errors_say_what_probably_went_wrong(text: str, words: list[str])
     for word in words:
         assert word in str(caught.value)
     assert "sys." not in str(caught.value)
+    assert "trailing comma" not in str(caught.value) or text in ("[1,]", '{"a":1,}')

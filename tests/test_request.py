@@ -109,6 +109,8 @@ def test_from_url(url: str, path: str, api: str) -> None:
         ("POST", "https://cdp-eu.customer.io/api/v2/batch", "send it to track.customer.io or track-eu.customer.io"),
         ("POST", "https://track.customer.io/v1/identify", "is a Pipelines API route, which track.customer.io"),
         ("POST", "https://track-eu.customer.io/v1/batch", "send it to cdp.customer.io or cdp-eu.customer.io"),
+        ("POST", "https://cdp.customer.io/v2/entity", "POST /v2/entity is a Track API route"),
+        ("PUT", "https://cdp-eu.customer.io/v1/customers/42", "PUT /v1/customers/42 is a Track API route"),
     ],
 )
 def test_from_url_refuses_a_route_the_host_does_not_serve(method: str, url: str, message: str) -> None:
@@ -223,6 +225,7 @@ def test_the_nearest_routes_prefer_the_same_last_segment() -> None:
         ("/api/v1/customers/{identifier}", {}, "needs a value for {identifier}: the template takes identifier"),
         ("/api/v1/customers/{identifier}", {"identifier": "1", "x": "2"}, "got an unknown parameter 'x'"),
         ("/v1/identify", {"identifier": "1"}, "the template takes no parameters"),
+        ("/x/{a-b}", {}, "needs a value for {a-b}"),
     ],
 )
 def test_build_path_fills_every_placeholder_and_nothing_else(
@@ -239,3 +242,9 @@ def test_match_route_reads_the_method_in_any_case(method: str) -> None:
     assert match_route(method, "/v1/identify") == match_route("POST", "/v1/identify")
     with pytest.raises(UnknownRouteError):
         match_route(method.lower().replace("post", "get"), "/v1/identify")
+
+
+def test_build_path_refuses_an_empty_parameter() -> None:
+    """An empty identifier would leave a path that names nothing (``/api/v1/customers/``)."""
+    with pytest.raises(InvalidRequestError, match="path parameter 'identifier' is empty"):
+        build_path("/api/v1/customers/{identifier}", identifier="")

@@ -11,7 +11,7 @@ from typing import Any
 from .._field_limits import ID_BYTES
 from ..catalog import SEMANTIC_EVENTS, route_by_operation
 from ..conversion import Context, Node
-from ..errors import InvalidRequestError, InvalidTimestampError
+from ..errors import InvalidArgumentError, InvalidRequestError, InvalidTimestampError
 from ..registry import json_byte_length
 from ..request import Request, build_path
 from ..timestamps import _to_ms, convert_iso_attributes, to_iso
@@ -169,6 +169,8 @@ def v1_request(ctx: Context, operation: str, body: Any = None, **params: str) ->
     route = route_by_operation("track-v1", operation)
     try:
         path = build_path(route.template, **params)
+    except InvalidArgumentError:  # a converter's own mistake, not the input's: let it show
+        raise
     except InvalidRequestError as exc:
         raise ctx.unsupported(f"Track v1 carries the person in the path: {exc}") from None
     return Request(route.method, path, body)
