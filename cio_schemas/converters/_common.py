@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -287,31 +287,28 @@ def object_type_int(value: Any) -> int | None:
     return None
 
 
-def take_pipelines_time(ctx: Context, node: Node, key: str) -> str | None:
-    """``node[key]`` (Unix seconds) as an ISO 8601 string, or None when absent or out of range (reported)."""
+def _take_time(node: Node, key: str, to: Callable[[Any, str], Any], api: str) -> Any:
+    """``to(node[key], its pointer)``, the key taken; None when absent, or unreadable (reported ``not-allowed``)."""
     if key not in node:
         return None
-    value = node.peek(key)
     try:
-        iso = to_pipelines_time(ctx, value, node.at(key))
+        out = to(node.peek(key), node.at(key))
     except InvalidTimestampError as exc:
-        node.drop(key, "not-allowed", f"not a date-time Pipelines can carry: {exc.reason}")
+        node.drop(key, "not-allowed", f"not a date-time {api} can carry: {exc.reason}")
         return None
     node.take(key)
+    return out
+
+
+def take_pipelines_time(ctx: Context, node: Node, key: str) -> str | None:
+    """``node[key]`` (Unix seconds) as an ISO 8601 string, or None when absent or out of range (reported)."""
+    iso: str | None = _take_time(node, key, lambda v, p: to_pipelines_time(ctx, v, p), "Pipelines")
     return iso
 
 
 def take_track_time(ctx: Context, node: Node, key: str) -> int | None:
     """``node[key]`` (ISO 8601) as Unix seconds, taken; None when absent or unreadable (reported)."""
-    if key not in node:
-        return None
-    value = node.peek(key)
-    try:
-        seconds = to_track_time(ctx, value, node.at(key))
-    except InvalidTimestampError as exc:
-        node.drop(key, "not-allowed", f"not a date-time Track can carry: {exc.reason}")
-        return None
-    node.take(key)
+    seconds: int | None = _take_time(node, key, lambda v, p: to_track_time(ctx, v, p), "Track")
     return seconds
 
 
