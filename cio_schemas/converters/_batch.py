@@ -98,7 +98,9 @@ def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Reque
         for index, reqs in converted:
             for r in reqs:
                 for op in [Request._for_route(entity, item) for item in r.body["batch"]] if r.route.batch else [r]:
-                    merged = merge([ops[-1][1], op], item_limit) if ops else [op, op]
+                    # Only an operation carrying relationships can join the one before it.
+                    mergeable = ops and isinstance(op.body, dict) and "cio_relationships" in op.body
+                    merged = merge([ops[-1][1], op], item_limit) if mergeable else [op, op]
                     if len(merged) == 1:
                         ops[-1] = (ops[-1][0], merged[0])
                     else:
