@@ -358,3 +358,91 @@ def test_created_at_is_read_first_and_the_same_value_twice_is_no_conflict(
     attributes = out.body if target == "track-v1" else out.body["attributes"]
     assert attributes["created_at"] == created and attributes["anonymous_id"] == "a1"
     assert [(loss.pointer, loss.reason) for loss in result.losses] == lost
+
+
+@pytest.mark.parametrize("cio_id", ["", " "])
+def test_a_blank_cio_id_names_nobody_in_a_track_v1_path(cio_id: str) -> None:
+    """``cio_`` alone is no person: the conversion is refused, never a DELETE of ``/api/v1/customers/cio_``."""
+    delete = {"type": "person", "action": "delete", "identifiers": {"cio_id": cio_id}}
+    relate = {
+        "type": "object",
+        "action": "add_relationships",
+        "identifiers": {"object_type_id": "1", "object_id": "acme"},
+        "cio_relationships": [{"identifiers": {"cio_id": cio_id}}],
+    }
+    for op in (delete, relate):
+        with pytest.raises(UnsupportedConversionError, match="is blank"):
+            convert(Request("POST", "/api/v2/entity", op), "track-v1")
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "before", "after"),
+    [
+        (
+            Request("POST", "/api/v1/push/events", {"delivery_id": "d1", "event": "opened", "device_id": "tok"}),
+            "track-v2",
+            "POST /api/v1/push/events",
+            "POST /api/v1/metrics",
+        ),
+        (
+            Request("POST", "/api/v1/push/events", {"delivery_id": "d1", "event": "opened", "device_id": "tok"}),
+            "pipelines",
+            "POST /api/v1/push/events",
+            "POST /api/v1/metrics",
+        ),
+        (
+            Request(
+                "POST",
+                "/api/v2/entity",
+                {
+                    "type": "person",
+                    "action": "add_relationships",
+                    "identifiers": {"id": "42"},
+                    "cio_relationships": [{"identifiers": {"object_type_id": "1", "object_id": "acme"}}],
+                },
+            ),
+            "track-v1",
+            "person/add_relationships",
+            "person/identify",
+        ),
+        (
+            Request(
+                "POST", "/api/v2/batch", {"batch": [{"type": "person", "action": "delete", "identifiers": {"id": "1"}}]}
+            ),
+            "track-v1",
+            "POST /api/v2/batch",
+            "one request per item",
+        ),
+    ],
+)
+def test_what_comes_back_in_another_form_is_a_shape_change(
+    source: Request, target: str, before: str, after: str
+) -> None:
+    result = convert(source, target)
+    assert [(c.pointer, c.reason, c.before, c.after) for c in result.changes] == [("/body", "shape", before, after)]
+    assert result.losses == ()
+
+
+def test_an_empty_v2_attributes_object_is_reported_implied() -> None:
+    op = {"type": "person", "action": "identify", "identifiers": {"id": "42"}, "attributes": {}}
+    result = convert(Request("POST", "/api/v2/entity", op), "track-v1")
+    assert [(c.pointer, c.reason) for c in result.changes] == [("/body/attributes", "implied")]
+    assert result.requests[0].body == {}
+
+
+def test_an_email_recipient_is_no_push_device_token() -> None:
+    metric = {"delivery_id": "d1", "metric": "opened", "recipient": "user@example.com"}
+    with pytest.raises(UnsupportedConversionError, match="is an email address"):
+        convert(Request("POST", "/api/v1/metrics", metric), "track-v2")
+
+
+def test_an_update_only_identify_and_a_relationship_removal_merge_back_into_one_request() -> None:
+    """Removing a relationship does the same whether or not the person exists, so the two rejoin."""
+    rel = {
+        "action": "delete_relationships",
+        "relationships": [{"identifiers": {"object_type_id": "1", "object_id": "a"}}],
+    }
+    source = Request("PUT", "/api/v1/customers/42", {"_update": True, "cio_relationships": rel})
+    there = convert(source, "track-v2")
+    back = [r for c in convert_many(list(there.requests), "track-v1") for r in c.requests]
+    assert back == [source]

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from roundtrip import canonical, without_implied
 
 from cio_schemas.converters import convert, convert_many
+from cio_schemas.converters._common import classify
 from cio_schemas.errors import UnsupportedConversionError
 from cio_schemas.request import Request, build_path
 from cio_schemas.validation import is_valid
@@ -220,9 +221,16 @@ def _v2_has_no_form(envelope: dict[str, Any]) -> bool:
     """True for the generated requests Track v2 cannot express (delivery metrics it does not record)."""
     body = envelope.get("body") or {}
     if envelope["path"] == "/api/v1/metrics":
-        return body["metric"] not in ("opened", "converted", "delivered") or not isinstance(body.get("recipient"), str)
+        recipient = body.get("recipient")
+        return (
+            body["metric"] not in ("opened", "converted", "delivered")
+            or not isinstance(recipient, str)
+            or classify(recipient)[0] == "email"  # an email recipient is no push device token
+        )
     if envelope["path"] == "/api/v1/push/events":
-        return not all(isinstance(body.get(k), str) for k in ("delivery_id", "event", "device_id"))
+        if not all(isinstance(body.get(k), str) for k in ("delivery_id", "event", "device_id")):
+            return True
+        return classify(body["device_id"])[0] == "email"
     identifier = Request.from_json(envelope).params.get("identifier")
     # a cio_id that is blank names nobody
     return identifier is not None and identifier.startswith("cio_") and not identifier[4:].strip()
@@ -235,12 +243,6 @@ def _expected_back(envelope: dict[str, Any]) -> list[list[dict[str, Any]]]:
         # The legacy push route comes back as the metrics route it was superseded by.
         metric = {"delivery_id": body["delivery_id"], "metric": body["event"], "recipient": body["device_id"]}
         return [[{"method": "POST", "path": "/api/v1/metrics", "body": metric}]]
-    rel = body.get("cio_relationships") if envelope["method"] == "PUT" else None
-    if isinstance(rel, dict) and rel["action"] == "delete_relationships" and "_update" in body:
-        # The Track v1 coalescer keeps a relationship change apart from an update-only identify.
-        rest = {k: v for k, v in body.items() if k != "cio_relationships"}
-        split = [{**envelope, "body": rest}, {**envelope, "body": {"cio_relationships": rel}}]
-        return [[envelope], split]
     return [[envelope]]
 
 
@@ -277,12 +279,14 @@ def test_v1_v2_v1_is_exact_without_losses(envelope: dict[str, Any]) -> None:
 
 # -- examples ------------------------------------------------------------------------------
 def test_identifier_kind_option_forces_the_kind() -> None:
-    """``identifier_kind="id"`` keeps a ``cio_``-shaped path as an id; the way back reports the ambiguity."""
+    """``identifier_kind="id"`` keeps a ``cio_``-shaped path as an id, reported; so does the way back."""
     envelope = {"method": "DELETE", "path": "/api/v1/customers/cio_42"}
     there = convert(Request.from_json(envelope), "track-v2", identifier_kind="id")
     assert [r.to_json()["body"] for r in there.requests] == [
         {"type": "person", "action": "delete", "identifiers": {"id": "cio_42"}}
     ]
+    # Track v1 read the path as cio_id 42: forcing another kind is reported, and strict mode refuses it.
+    assert [(loss.pointer, loss.reason) for loss in there.losses] == [("/path", "identifier-kind")]
     back = convert(there.requests[0], "track-v1")
     assert canonical([r.to_json() for r in back.requests]) == canonical([envelope])
     assert [(loss.pointer, loss.reason) for loss in back.losses] == [("/body/identifiers/id", "identifier-kind")]

@@ -9,6 +9,7 @@ from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
 from ..sizes import BatchSplit, split_batch
+from ._common import read_back_as
 
 __all__ = ["pack", "keep_fitting", "split_items"]
 
@@ -84,6 +85,8 @@ def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Reque
     if ctx.target == "track-v1":
         for index, reqs in converted:
             out.extend(keep_fitting(reqs, ctx, f"/body/batch/{index}", batch[index]))
+        if out:  # Track v1 has no batch: its requests convert back one by one
+            read_back_as(ctx, envelope, f"{request.method} {request.route.template}", "one request per item")
         return out
     pending: list[tuple[int, Any]] = []
     if ctx.target == "track-v2":

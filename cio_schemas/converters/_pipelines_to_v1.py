@@ -443,11 +443,13 @@ def _is_identify(request: Request) -> bool:
 def _mergeable(earlier: Request, later: Request) -> bool:
     if not (_is_identify(earlier) and _is_identify(later)) or earlier.path != later.path:
         return False
-    if set(later.body) != {"cio_relationships"} or "_update" in earlier.body:
+    if set(later.body) != {"cio_relationships"}:
         return False
     new = _relationships_of(later.body)
     if new is None:
         return False
+    if "_update" in earlier.body and new[0] == "add_relationships":
+        return False  # an update-only identify: keep the relationships unconditional (a removal is either way)
     if "cio_relationships" not in earlier.body:
         return True
     old = _relationships_of(earlier.body)

@@ -44,6 +44,7 @@ from ._common import (
     object_type_int,
     pipelines_call,
     pipelines_device,
+    read_back_as,
     take_pipelines_time,
     to_pipelines_time,
     user_id_from_v2,
@@ -322,7 +323,9 @@ def metrics(node: Node, request: Request, ctx: Context) -> list[Request]:
 @register("track_v1/push_metrics", "pipelines")
 def push_metrics(node: Node, request: Request, ctx: Context) -> list[Request]:
     """POST /api/v1/push/events → ``Report Delivery Event`` (the device token as ``recipient``)."""
-    return _delivery(ctx, node, "event", "device_id")
+    out = _delivery(ctx, node, "event", "device_id")
+    read_back_as(ctx, node, "POST /api/v1/push/events", "POST /api/v1/metrics")  # the route that superseded it
+    return out
 
 
 # -- no counterpart ------------------------------------------------------------------------

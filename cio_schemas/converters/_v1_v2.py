@@ -65,6 +65,15 @@ def _identifiers(request: Request, ctx: Context) -> dict[str, str]:
         raise ctx.unsupported(
             f"the path identifier {value!r} is blank once its cio_ prefix is removed, and names nobody"
         )
+    shape = classify(value)[0]
+    if kind != shape:  # the option names someone other than the one Track v1 read from the path
+        ctx.lose(
+            "/path",
+            value,
+            "identifier-kind",
+            f"identifier_kind is {kind!r}, but Track v1 read this path identifier as {KIND_WITH_ARTICLE[shape]} "
+            "from its shape, so the output may name another person",
+        )
     return {kind: bare}
 
 
@@ -81,9 +90,9 @@ def _path_identifier(ctx: Context, ids: Node | None, what: str = "person") -> st
         if kind not in ids:
             continue
         value = ids.peek(kind)
-        path_value = "cio_" + value if kind == "cio_id" and isinstance(value, str) else value
-        if not isinstance(path_value, str) or not path_value.strip():
+        if not isinstance(value, str) or not value.strip():  # before the cio_ prefix, which is not a name
             raise ctx.unsupported(f"Track v1 names the {what} in the path, and this {kind} is blank")
+        path_value = "cio_" + value if kind == "cio_id" else value
         if json_byte_length(path_value) > ID_BYTES:
             raise ctx.unsupported(
                 f"the {what}'s path identifier would be {json_byte_length(path_value)} bytes long; "
@@ -242,6 +251,12 @@ def _delivery_to_v2(ctx: Context, node: Node, metric_key: str, recipient_key: st
             f"(attributes.device_token); this {what} has no string {recipient_key}. "
             "Keep reporting it to Track v1 POST /api/v1/metrics"
         )
+    if classify(token)[0] == "email":
+        raise ctx.unsupported(
+            f"the {recipient_key} {token!r} is an email address, so this {what} is not about a push device; Track v2 "
+            "delivery events take a device token (attributes.device_token). Keep reporting it to Track v1 "
+            "POST /api/v1/metrics"
+        )
     node.use("delivery_id", metric_key, recipient_key)
     for key in ("timestamp", "reason", "href"):
         node.drop(key, "no-home", f"Track v2 delivery events have no {key}")
@@ -259,6 +274,7 @@ def metrics_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
 def push_metrics_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     """POST /api/v1/push/events → delivery/event (``device_id`` → ``attributes.device_token``)."""
     out = _delivery_to_v2(ctx, node, "event", "device_id", "push event")
+    read_back_as(ctx, node, "POST /api/v1/push/events", "POST /api/v1/metrics")
     ctx.note(
         "POST /api/v1/push/events is the legacy form of POST /api/v1/metrics: "
         "a Track v2 delivery event converted back to Track v1 becomes a POST /api/v1/metrics"
@@ -329,7 +345,9 @@ def identify_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
     body: dict[str, Any] = {}
     room = MAX_ATTRIBUTES - sum(1 for key in ("timestamp", "cio_relationships") if key in node)
     attributes = node.node("attributes")
-    if attributes is not None:
+    if attributes is not None and not attributes.data:
+        implied(ctx, node, "attributes")  # empty: a v1 identify without attributes, which reads back without any
+    elif attributes is not None:
         for key, value in attributes.data.items():
             problem = _attribute_problem(key, value)
             if problem is None and len(body) >= room:
@@ -357,7 +375,9 @@ def _relationships_only(ctx: Context, node: Node, action: str) -> list[Request]:
 @register("track_v2/person/add_relationships", "track-v1")
 def add_relationships_to_v1(node: Node, request: Request, ctx: Context) -> list[Request]:
     """person/add_relationships → PUT customers/{identifier} with ``cio_relationships`` adding."""
-    return _relationships_only(ctx, node, "add_relationships")
+    out = _relationships_only(ctx, node, "add_relationships")
+    read_back_as(ctx, node, "person/add_relationships", "person/identify")  # an identify is how v1 adds them
+    return out
 
 
 @register("track_v2/person/delete_relationships", "track-v1")
@@ -501,8 +521,13 @@ def object_identify_to_v1(node: Node, request: Request, ctx: Context) -> list[Re
     Track v1 cannot set object attributes; an identify without them says no
     more than object/add_relationships.
     """
-    if node.peek("attributes") or "cio_relationships" not in node:
+    if node.peek("attributes"):
         raise ctx.unsupported(_NO_OBJECT_ATTRIBUTES)
+    if not node.peek("cio_relationships"):
+        raise ctx.unsupported(
+            "Track v1 cannot create an object on its own: it relates people to objects through each person's "
+            "identify, and this object identify names no person"
+        )
     node.use("attributes")  # absent or empty: nothing to carry
     return _object_relationships(ctx, node, "add_relationships", "object/identify")
 
