@@ -446,3 +446,16 @@ def test_an_update_only_identify_and_a_relationship_removal_merge_back_into_one_
     there = convert(source, "track-v2")
     back = [r for c in convert_many(list(there.requests), "track-v1") for r in c.requests]
     assert back == [source]
+
+
+def test_convert_many_keeps_each_output_with_its_input_and_moves_only_merged_ones() -> None:
+    """An identify and the /group of its relationship merge onto the group's input; an unrelated delete
+    stays with its own."""
+    calls = [
+        Request("POST", "/v1/identify", {"userId": "u1", "traits": {"plan": "pro"}}),
+        Request("POST", "/v1/group", {"userId": "u1", "groupId": "acme", "traits": {"object_type_id": "1"}}),
+        Request("POST", "/v1/track", {"userId": "u2", "event": "User Deleted"}),
+    ]
+    results = convert_many(calls, "track-v1")
+    assert [len(r.requests) for r in results] == [0, 1, 1]
+    assert "cio_relationships" in results[1].requests[0].body and results[2].requests[0].method == "DELETE"

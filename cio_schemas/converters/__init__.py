@@ -230,9 +230,12 @@ def convert_many(
     Converting ``[identify, group, group]`` to Track v1 gives one ``PUT`` with
     both relationships, which is what makes Track → Pipelines → Track round
     trips exact. One :class:`Conversion` is returned per input, in order, each
-    with its own losses, changes and notes; every output request, merged or
-    not, is carried by the last one (in order), and the others carry none.
-    To send the result, send ``[r for c in conversions for r in c.requests]``.
+    with its own losses, changes and notes. Each output request is carried by
+    the conversion of the last input it holds anything of: a request that was
+    not merged stays with its own input, and a merged one moves to the input
+    that completed it (the last relationship of an identify). To send the
+    result, send ``[r for c in conversions for r in c.requests]``: that is the
+    outputs in order.
     """
     if isinstance(requests, (Request, str, bytes, bytearray, Mapping)) or not isinstance(requests, Iterable):
         hint = "; for one request use convert()" if isinstance(requests, Request) else ""
@@ -252,18 +255,23 @@ def convert_many(
     if coalesce is None:
         return results
     limit = get_limits(resolved.limits, kb=resolved.kb).single(str(to))  # merged requests stay under it
-    merged: list[Conversion] = []
-    pending: list[Request] = []
-    for res in results:
-        pending = coalesce(pending + list(res.requests), limit)
-        merged.append(res)
-    if not merged:
-        return merged
-    # Re-attribute: every output request to the last conversion, in order.
-    out = [Conversion(r.source, r.target, (), r.losses, r.changes, r.notes) for r in merged[:-1]]
-    last = merged[-1]
-    out.append(Conversion(last.source, last.target, tuple(pending), last.losses, last.changes, last.notes))
-    return out
+    outputs: list[Request] = []
+    owners: list[int] = []  # the index of the input whose conversion carries each output
+    for index, res in enumerate(results):
+        for request in res.requests:
+            merged = coalesce([outputs[-1], request], limit) if outputs else [request, request]
+            if len(merged) == 1:
+                outputs[-1], owners[-1] = merged[0], index
+            else:
+                outputs.append(request)
+                owners.append(index)
+    carried: list[list[Request]] = [[] for _ in results]
+    for request, owner in zip(outputs, owners, strict=True):
+        carried[owner].append(request)
+    return [
+        Conversion(r.source, r.target, tuple(mine), r.losses, r.changes, r.notes)
+        for r, mine in zip(results, carried, strict=True)
+    ]
 
 
 def _load() -> None:
