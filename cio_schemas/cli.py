@@ -350,10 +350,15 @@ def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> _Li
     """Convert one envelope: (output lines, loss lines, error messages, change lines, note lines). Never raises
     for bad input."""
     from .converters import convert
+    from .errors import LossyConversionError
 
     try:
         request = _request(env)
         result = convert(request, to, strict=strict, options=options)
+    except LossyConversionError as exc:  # refused, and what it would lose still goes to --losses
+        src = env.source.to_dict()
+        lost = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in exc.losses]
+        return [], lost, [_refusal(env.source.label(), exc)], [], []
     except CioSchemasError as exc:
         return [], [], [_refusal(env.source.label(), exc)], [], []
     except RecursionError:

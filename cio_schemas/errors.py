@@ -308,6 +308,7 @@ class LossyConversionError(CioSchemasError, ValueError):
         self.losses = tuple(losses)
         self.route = route
         head = f"{route}: " if route else ""
-        lines = [f"{head}strict conversion refused: {len(self.losses)} value(s) have no home in the target"]
+        reasons = ", ".join(dict.fromkeys(loss.reason for loss in self.losses))
+        lines = [f"{head}strict conversion refused: it would lose {len(self.losses)} value(s) ({reasons})"]
         lines += [f"  {loss}" for loss in self.losses[:20]]
         super().__init__("\n".join(lines))

@@ -28,8 +28,10 @@ from .catalog import PIPELINES_CALLS, SEMANTIC_EVENTS, V2_OPERATIONS, Route
 from .errors import (
     InvalidArgumentError,
     InvalidPayloadError,
+    InvalidRequestError,
     InvalidTimestampError,
     Problem,
+    UnknownRouteError,
     abridge,
     pointer_from_parts,
 )
@@ -192,6 +194,10 @@ def _hint(keyword: str, error: ValidationError) -> str:
             return f"did you mean {close[0]!r}?"
     if keyword == "maxProperties" and expected == 1 and isinstance(value, Mapping):
         return f"give only one of them; found {len(value)}: {', '.join(repr(k) for k in list(value)[:5])}"
+    if keyword == "maxProperties" and isinstance(value, Mapping):
+        return f"it has {len(value)} keys; at most {expected} are allowed"
+    if keyword == "maxItems" and isinstance(value, list):
+        return f"it has {len(value)} items; at most {expected} are allowed"
     if keyword == "required" and isinstance(error.schema, Mapping):
         missing = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
         spelled = _spelled_otherwise([missing], value if isinstance(value, Mapping) else {})
@@ -321,7 +327,9 @@ def _body_problems(reg: SchemaRegistry, route: Route, body: Any) -> Iterator[Pro
 def iter_errors(request: Request) -> Iterator[Problem]:
     """Yield every :class:`~cio_schemas.errors.Problem` with ``request`` (nothing if it is valid).
 
-    Raises :class:`~cio_schemas.errors.UnknownRouteError` if no route matches, and
+    A path no client can send (a malformed ``%`` escape, a ``.`` or ``..``
+    identifier) is a problem of keyword ``path``. Raises
+    :class:`~cio_schemas.errors.UnknownRouteError` if no route matches, and
     :class:`~cio_schemas.errors.InvalidArgumentError` for anything but a :class:`~cio_schemas.request.Request`.
     """
     if not isinstance(request, Request):
@@ -331,7 +339,13 @@ def iter_errors(request: Request) -> Iterator[Problem]:
 
 def _problems(request: Request, plain: bool = False) -> Iterator[Problem]:
     """:func:`iter_errors` without its argument check; ``plain=True`` when the body is known to be plain JSON."""
-    route = request.route
+    try:
+        route = request.route
+    except UnknownRouteError:
+        raise
+    except InvalidRequestError as exc:  # a path no client can send (%ZZ, a dot-segment): a problem of the request
+        yield Problem("", "path", str(exc), request.path, "route")
+        return
     reg = _registry()
     yield from _path_problems(route, request.params)
     if not plain:

@@ -447,3 +447,18 @@ def test_the_public_names_are_written_out_for_type_checkers() -> None:
     assert sorted(imported) == sorted(cio_schemas._EXPORTS)
     for name in cio_schemas.__all__:
         assert getattr(cio_schemas, name) is not None
+
+
+@pytest.mark.parametrize(
+    ("request_", "words"),
+    [
+        (Request("PUT", "/api/v1/customers/42", {f"k{i}": i for i in range(301)}), "it has 301 keys; at most 300"),
+        (
+            Request("POST", "/api/v1/segments/1/add_customers", {"ids": [str(i) for i in range(1001)]}),
+            "it has 1001 items; at most 1000",
+        ),
+    ],
+)
+def test_count_limits_say_the_count_and_the_limit(request_: Request, words: str) -> None:
+    (problem,) = iter_errors(request_)
+    assert words in problem.message

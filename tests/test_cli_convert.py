@@ -101,10 +101,14 @@ def test_strict_refusals_name_every_value_they_would_lose(tmp_path: Path) -> Non
         "convert", "--to", "track-v1", "--strict", "--losses", str(losses), stdin=json.dumps(line).encode()
     )
     assert code == 1 and out == ""
-    assert err.splitlines()[1:] == [
+    assert err.splitlines() == [
+        "<stdin>:1: POST /v1/track: strict conversion refused: it would lose 1 value(s) (no-home)",
         "<stdin>:1: POST /v1/track: /body/context: track-v1 has no field for 'context' here [no-home]",
         "error: 1 request(s) refused",
     ]
+    # The losses file stays the machine-readable record of what strict mode refused to lose.
+    (loss,) = [json.loads(line) for line in losses.read_text().splitlines()]
+    assert (loss["line"], loss["pointer"], loss["reason"]) == (1, "/body/context", "no-home")
 
 
 @pytest.mark.parametrize(

@@ -248,3 +248,14 @@ def test_build_path_refuses_an_empty_parameter() -> None:
     """An empty identifier would leave a path that names nothing (``/api/v1/customers/``)."""
     with pytest.raises(InvalidRequestError, match="path parameter 'identifier' is empty"):
         build_path("/api/v1/customers/{identifier}", identifier="")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers/%ZZ", "/api/v1/customers/.", "/api/v1/customers/%2E%2E/devices"])
+def test_a_path_no_client_can_send_is_a_validation_problem(path: str) -> None:
+    """``is_valid`` answers False and ``iter_errors`` names the path (rule ``path``); nothing raises."""
+    from cio_schemas import is_valid, iter_errors
+
+    request = Request("PUT", path, {})
+    assert is_valid(request) is False
+    (problem,) = iter_errors(request)
+    assert (problem.keyword, problem.pointer, problem.value) == ("path", "", path)
