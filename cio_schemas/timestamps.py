@@ -156,8 +156,12 @@ def _check_unit(value: object, unit: str) -> None:
 
 def _out_of_range(value: object, unit: str, ms: int | None = None) -> InvalidTimestampError:
     hint = ""
-    if unit == "s" and ms is not None and _MIN_MS <= ms // 1000 <= _MAX_MS:
-        hint = "; it looks like Unix milliseconds: pass unit='ms'"
+    if unit == "s" and ms is not None and ms > _MAX_MS and ms // 1000 <= _MAX_MS:
+        # Too far in the future as seconds, and a date as milliseconds.
+        hint = (
+            "; it looks like Unix milliseconds, where Unix seconds are expected "
+            "(to_unix and to_iso read milliseconds with unit='ms')"
+        )
     return _error(value, f"outside the supported range {_RANGE}{hint}")
 
 

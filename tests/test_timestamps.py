@@ -177,7 +177,7 @@ REJECT_CASES: list[tuple[Any, dict[str, Any], str]] = [
     (253402300800, {}, "range"),  # 10000-01-01T00:00:00Z
     (MIN_S - 1, {}, "range"),
     (253402300800000, {"unit": "ms"}, "range"),
-    (1361205308722, {}, "unit='ms'"),  # a millisecond epoch read as seconds
+    (1361205308722, {}, "it looks like Unix milliseconds, where Unix seconds are expected"),  # ms read as s
     (1e300, {}, "range"),
     (-1e300, {"unit": "ms"}, "range"),
     (10**30, {}, "range"),
@@ -510,3 +510,10 @@ def test_unusable_options_are_argument_errors(kwargs: dict[str, Any]) -> None:
             fn("5", **kwargs)
         [(name, value)] = kwargs.items()
         assert info.value.argument == name and info.value.value == value
+
+
+def test_only_a_plausible_millisecond_epoch_gets_the_milliseconds_hint() -> None:
+    """A second before year 1 is out of range, and no millisecond epoch either: no hint."""
+    with pytest.raises(InvalidTimestampError) as info:
+        to_iso(MIN_S - 1)
+    assert "milliseconds" not in str(info.value)
