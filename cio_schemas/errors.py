@@ -24,6 +24,7 @@ limits, the offending value), and ``str()`` says how to fix the input.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -140,7 +141,7 @@ class UnknownRouteError(CioSchemasError, LookupError):
         self.known = tuple(known)
         hint = ""
         if self.known:
-            near = _nearest_routes(str(path), self.known)
+            near = _nearest_routes(str(path), self.known, str(method).upper())
             if len(near) == len(self.known):
                 hint = " Known routes: " + ", ".join(near)
             elif near:
@@ -152,29 +153,36 @@ class UnknownRouteError(CioSchemasError, LookupError):
         super().__init__(f"no route for {what}.{hint}")
 
 
-def _nearest_routes(path: str, known: Sequence[str], most: int = 8) -> list[str]:
-    """The known routes (``"METHOD /path"``) sharing the most leading path segments with ``path``."""
+def _nearest_routes(path: str, known: Sequence[str], method: str = "", most: int = 8) -> list[str]:
+    """The known routes (``"METHOD /path"``) sharing the most leading path segments with ``path``
+    (among equals, those sharing later segments, then those spelled alike, then those of ``method``)."""
     if len(known) <= most:
         return list(known)
     parts = path.split("?", 1)[0].strip("/").split("/")
 
-    def score(route: str) -> tuple[int, int]:
-        """(leading segments shared, later segments shared): among the routes sharing the most leading
-        segments, those that share later ones too (``entity`` in ``/api/v3/entity``) come first."""
+    def score(route: str) -> tuple[int, int, float]:
+        """(leading segments shared, later segments shared, likeness of the first segment that differs):
+        among the routes sharing the most leading segments, those that share later ones too (``entity`` in
+        ``/api/v3/entity``), then those whose next segment is spelled alike (``customerz``), come first."""
         template = route.split(" ", 1)[-1].strip("/").split("/")
         n = 0
         for a, b in zip(parts, template, strict=False):
             if a != b and not b.startswith("{"):
                 break
             n += 1
-        return n, len(set(parts[n:]) & set(template[n:]))
+        alike = 0.0
+        if n < len(parts) and n < len(template) and not template[n].startswith("{"):
+            alike = round(difflib.SequenceMatcher(None, parts[n][:100], template[n]).ratio(), 1)
+        return n, len(set(parts[n:]) & set(template[n:])), alike
 
     scores = [score(r) for r in known]
     best = max(s[0] for s in scores)
     if not best:
         return []
-    ranked = sorted((-s[1], i) for i, s in enumerate(scores) if s[0] == best)
-    return [known[i] for _, i in ranked[:most]]
+    ranked = sorted(
+        (-s[1], -s[2], not known[i].startswith(method + " "), i) for i, s in enumerate(scores) if s[0] == best
+    )
+    return [known[i] for *_, i in ranked[:most]]
 
 
 def _prefix(route: str) -> str:

@@ -259,3 +259,12 @@ def test_a_path_no_client_can_send_is_a_validation_problem(path: str) -> None:
     assert is_valid(request) is False
     (problem,) = iter_errors(request)
     assert (problem.keyword, problem.pointer, problem.value) == ("path", "", path)
+
+
+def test_the_nearest_routes_come_first_by_spelling_then_method() -> None:
+    """A misspelled segment suggests the routes spelled alike, those of the same method first."""
+    with pytest.raises(UnknownRouteError) as info:
+        match_route("PUT", "/api/v1/customerz/x")
+    near = str(info.value).split("Nearest known routes: ", 1)[1].split(", ")
+    assert near[:2] == ["PUT /api/v1/customers/{identifier}", "PUT /api/v1/customers/{identifier}/devices"]
+    assert all("/customers/" in route for route in near[:8])
