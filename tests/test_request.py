@@ -265,6 +265,7 @@ def test_the_nearest_routes_come_first_by_spelling_then_method() -> None:
     """A misspelled segment suggests the routes spelled alike, those of the same method first."""
     with pytest.raises(UnknownRouteError) as info:
         match_route("PUT", "/api/v1/customerz/x")
-    near = str(info.value).split("Nearest known routes: ", 1)[1].split(", ")
+    near = str(info.value).split("Nearest known routes: ", 1)[1].split(" (", 1)[0].split(", ")
     assert near[:2] == ["PUT /api/v1/customers/{identifier}", "PUT /api/v1/customers/{identifier}/devices"]
-    assert all("/customers/" in route for route in near[:8])
+    customers = [r for r in near if "/customers/" in r]
+    assert near[: len(customers)] == customers and len(customers) == 7  # every /customers/ route before the rest
