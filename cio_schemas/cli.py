@@ -158,39 +158,28 @@ def _emit_json(stdout: IO[str], payload: Any) -> None:
 
 
 # -- validate ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _SizeProblem:
-    """A body or batch item over its size limit, reported by ``validate`` as a problem of rule ``size``."""
-
-    pointer: str
-    message: str
-    keyword: str = "size"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pointer": self.pointer,
-            "path": None,
-            "keyword": self.keyword,
-            "message": self.message,
-            "value": None,
-            "schema": None,
-        }
-
-
-def _size_problems(request: Any, limits: Any) -> list[_SizeProblem]:
-    """Every batch item over the per-item limit, then the body if it is over its limit."""
+def _size_problems(request: Any, limits: Any) -> list[Any]:
+    """Every batch item over the per-item limit, then the body if it is over its limit, as problems of rule
+    ``size`` (the schema named is the limits profile)."""
+    from .errors import Problem
     from .sizes import size_report
 
     report = size_report(request, limits)
     api = request.route.api
     item = report.item_limit
     out = [
-        _SizeProblem(f"/batch/{i}", f"the item is {report.item_sizes[i]} bytes; {api} takes {item} bytes at most")
+        Problem(
+            f"/batch/{i}",
+            "size",
+            f"the item is {report.item_sizes[i]} bytes; {api} takes {item} bytes at most",
+            schema="limits",
+        )
         for i in report.items_over
     ]
     if report.size > report.limit:
         what = "batch" if report.scope == "batch" else "request"
-        out.append(_SizeProblem("", f"the {what} is {report.size} bytes; {api} takes {report.limit} bytes at most"))
+        message = f"the {what} is {report.size} bytes; {api} takes {report.limit} bytes at most"
+        out.append(Problem("", "size", message, schema="limits"))
     return out
 
 

@@ -87,7 +87,8 @@ class Problem:
     ``pointer`` is the RFC 6901 JSON pointer into the body (for a batch item it
     includes the item's index, e.g. ``/batch/3/userId``); ``keyword`` is the rule
     broken (a JSON Schema keyword such as ``required`` or ``type``, or one of
-    cio-schemas' own: ``maxBytes``, ``route``, ``json``); ``message`` is a
+    cio-schemas' own: ``maxBytes``, ``path``, ``json``, and ``size`` from the
+    command line's size check); ``message`` is a
     sentence for people; ``value`` is the offending value itself (use
     :func:`abridge` to print it); ``schema`` names the schema it came from.
     """

@@ -246,6 +246,7 @@ def test_validate_checks_the_size_limits_too() -> None:
     code, out, _ = cli("validate", "-o", "json", "--limits", "pipelines-openapi", stdin=json.dumps(big).encode())
     (error,) = json.loads(out)["errors"]
     assert code == 1 and error["keyword"] == "size" and error["pointer"] == "" and "32000 bytes" in error["message"]
+    assert (error["path"], error["schema"]) == ("$", "limits")  # shaped as every other problem
     assert cli("validate", "--no-size", stdin=stdin)[:2] == (0, "ok: 3 requests valid\n")
 
 
