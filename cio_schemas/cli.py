@@ -142,7 +142,12 @@ def _describe(exc: CioSchemasError) -> str:
 
 def _problem_line(label: str, route: str, problem: Any) -> str:
     """One problem as ``validate`` and ``convert`` print it: where, the route, the pointer, the message, the rule."""
-    return f"{label}: {route}: {problem.pointer or '(body)'}: {problem.message} [{problem.keyword}]"
+    return f"{label}: {route}: {_where(problem)}: {problem.message} [{problem.keyword}]"
+
+
+def _where(problem: Any) -> str:
+    """Where a problem is, as printed: its pointer, or ``(path)`` / ``(body)`` for the whole of either."""
+    return str(problem.pointer or ("(path)" if problem.keyword == "path" else "(body)"))
 
 
 def _request(env: Envelope) -> Any:
@@ -161,10 +166,13 @@ def _emit_json(stdout: IO[str], payload: Any) -> None:
 def _size_problems(request: Any, limits: Any) -> list[Any]:
     """Every batch item over the per-item limit, then the body if it is over its limit, as problems of rule
     ``size`` (the schema named is the limits profile)."""
-    from .errors import Problem
+    from .errors import InvalidRequestError, Problem
     from .sizes import size_report
 
-    report = size_report(request, limits)
+    try:
+        report = size_report(request, limits)
+    except InvalidRequestError:  # a path no client can send: reported as a path problem already
+        return []
     api = request.route.api
     item = report.item_limit
     out = [
@@ -605,53 +613,6 @@ def _report_files(args: argparse.Namespace, stdin: IO[bytes], stdout: IO[str]) -
     return opened
 
 
-class _Merging:
-    """Writes converted JSON Lines, merging adjacent requests one request was split into, as
-    :func:`~cio_schemas.convert_many` does (an identify and the relationships that followed it).
-
-    The last line is held back until the next one shows whether it joins it; only a line carrying
-    relationships can, so only such lines (and the one held before them) are parsed again.
-    """
-
-    def __init__(self, stdout: IO[str], to: str, options: Any) -> None:
-        from .converters import COALESCERS
-        from .sizes import get_limits
-
-        self.stdout = stdout
-        self.coalesce = COALESCERS.get(to)
-        self.limit = get_limits(options.limits, kb=options.kb).single(to)
-        self.held: str | None = None
-
-    def write(self, text: str) -> None:
-        if self.coalesce is None:
-            self.stdout.write(text)
-            return
-        for line in text.splitlines(keepends=True):
-            if self.held is not None and '"cio_relationships"' in line:
-                merged = self._merge(self.held, line)
-                if merged is not None:
-                    self.held = merged
-                    continue
-            if self.held is not None:
-                self.stdout.write(self.held)
-            self.held = line
-
-    def _merge(self, earlier: str, later: str) -> str | None:
-        from .request import Request
-
-        assert self.coalesce is not None
-        requests = [Request.from_json(json.loads(line)) for line in (earlier, later)]
-        merged = self.coalesce(requests, self.limit)
-        if len(merged) != 1:
-            return None
-        return json.dumps(merged[0].to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
-
-    def close(self) -> None:
-        if self.held is not None:
-            self.stdout.write(self.held)
-            self.held = None
-
-
 def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: IO[bytes]) -> int:
     from .conversion import ConvertOptions
 
@@ -672,11 +633,10 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
     else:
         results = _convert_envelopes(inputs.envelopes(), args, options)
     refused = lost = 0
-    output = _Merging(stdout, args.to, options)
     try:
         for out, losses, refusals, count, changes, messages in results:
             if out:
-                output.write(out)
+                stdout.write(out)
             lost += count
             refused += refusals
             if loss_file is not None and losses:
@@ -685,7 +645,6 @@ def cmd_convert(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdi
                 change_file.write(changes)
             if messages:
                 stderr.write(messages)
-        output.close()
     finally:
         for report in reports.values():
             report.close()

@@ -125,7 +125,7 @@ class Problem:
         }
 
     def __str__(self) -> str:
-        where = self.pointer or "(body)"
+        where = self.pointer or ("(path)" if self.keyword == "path" else "(body)")
         return f"{where}: {self.message} [{self.keyword}]"
 
 
@@ -261,7 +261,8 @@ class InvalidPayloadError(CioSchemasError, ValueError):
         self.route = route
         head = f"{route}: " if route else ""
         n = len(self.problems)
-        lines = [f"{head}{n} problem{'s' if n != 1 else ''} in the request body"]
+        part = "path" if all(p.keyword == "path" for p in self.problems) and n else "body"
+        lines = [f"{head}{n} problem{'s' if n != 1 else ''} in the request {part}"]
         lines += [f"  {p}" for p in self.problems[:20]]
         if n > 20:
             lines.append(f"  … and {n - 20} more")

@@ -138,25 +138,31 @@ def test_jobs_2_gives_the_same_output_in_order(tmp_path: Path) -> None:
     assert [json.loads(line)["body"]["userId"] for line in two[1].splitlines()] == [f"u{i}" for i in range(1200)]
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_convert_merges_what_one_request_was_split_into_as_convert_many_does(tmp_path: Path, jobs: str) -> None:
-    """Track v1 identifies with relationships, to Pipelines and back through the CLI, come back as they were
-    (one PUT each, not an identify and a relationship-only PUT), across chunk boundaries too."""
-    from cio_schemas.converters import convert_many
-
+def test_convert_turns_each_line_into_its_own_requests() -> None:
+    """The command line converts line by line and merges nothing (``convert_many`` does, in Python): an
+    identify with a relationship comes back from Pipelines as an identify and a relationship-only identify,
+    the same effect in Customer.io; lines of separate requests stay separate."""
     identify = json.loads((EXAMPLES / "track_v1.jsonl").read_text().splitlines()[1])
     assert "cio_relationships" in identify["body"]
-    people = [{**identify, "path": f"/api/v1/customers/u{i}"} for i in range(700)]
-    source = tmp_path / "v1.jsonl"
-    source.write_text("".join(json.dumps(e) + "\n" for e in people))
-    code, there, _ = cli("convert", "--to", "pipelines", str(source))
-    assert code == 0 and len(there.splitlines()) == 1400
-    middle = tmp_path / "pipelines.jsonl"
-    middle.write_text(there)
-    code, back, _ = cli("convert", "--to", "track-v1", "-j", jobs, str(middle))
-    assert code == 0 and [json.loads(line) for line in back.splitlines()] == people
-    requests = [Request.from_json(json.loads(line)) for line in there.splitlines()]
-    assert [r.to_json() for c in convert_many(requests, "track-v1") for r in c.requests] == people
+    code, there, _ = cli("convert", "--to", "pipelines", stdin=json.dumps(identify).encode())
+    assert code == 0 and len(there.splitlines()) == 2
+    code, back, _ = cli("convert", "--to", "track-v1", stdin=there.encode())
+    bodies = [json.loads(line)["body"] for line in back.splitlines()]
+    assert code == 0 and bodies == [
+        {k: v for k, v in identify["body"].items() if k != "cio_relationships"},
+        {"cio_relationships": identify["body"]["cio_relationships"]},
+    ]
+
+
+@pytest.mark.parametrize("no_size", [[], ["--no-size"]])
+def test_a_path_no_client_can_send_is_a_path_problem(no_size: list[str]) -> None:
+    line = json.dumps({"method": "PUT", "path": "/api/v1/customers/%ZZ", "body": {}})
+    code, out, _ = cli("validate", "-o", "json", *no_size, stdin=line.encode())
+    report = json.loads(out)
+    assert code == 1 and report["parse_errors"] == []
+    assert [(e["keyword"], e["pointer"]) for e in report["errors"]] == [("path", "")]
+    code, out, _ = cli("validate", *no_size, stdin=line.encode())
+    assert ": (path): a path parameter of PUT /api/v1/customers/{identifier} has a malformed" in out
 
 
 def test_jobs_2_gives_the_same_standard_error_in_order(tmp_path: Path) -> None:

@@ -459,3 +459,20 @@ def test_convert_many_keeps_each_output_with_its_input_and_moves_only_merged_one
     results = convert_many(calls, "track-v1")
     assert [len(r.requests) for r in results] == [0, 1, 1]
     assert "cio_relationships" in results[1].requests[0].body and results[2].requests[0].method == "DELETE"
+
+
+def test_an_email_device_token_is_refused_from_pipelines_and_noted_from_track_v2() -> None:
+    """The same rule both ways into Track v2, and a warning on the way out of it."""
+    props = {"deliveryId": "d1", "metric": "opened", "recipient": "user@example.com"}
+    with pytest.raises(UnsupportedConversionError, match="is an email address"):
+        convert(Request("POST", "/v1/track", {"event": "Report Delivery Event", "properties": props}), "track-v2")
+    op = {
+        "type": "delivery",
+        "action": "event",
+        "identifiers": {"id": "d1"},
+        "name": "opened",
+        "attributes": {"device_token": "user@example.com"},
+    }
+    for target in ("track-v1", "pipelines"):
+        result = convert(Request("POST", "/api/v2/entity", op), target)
+        assert any("will not convert back to a Track v2 delivery event" in n for n in result.notes)

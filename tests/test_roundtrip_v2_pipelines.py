@@ -21,6 +21,7 @@ from roundtrip import canonical
 
 from cio_schemas.catalog import SEMANTIC_EVENTS, V2_OPERATIONS
 from cio_schemas.converters import COALESCERS, CONVERTERS, UNSUPPORTED, convert, convert_many
+from cio_schemas.converters._common import classify
 from cio_schemas.errors import UnsupportedConversionError
 from cio_schemas.request import Request
 from cio_schemas.validation import is_valid, iter_errors
@@ -155,7 +156,8 @@ def operations(draw: st.DrawFn) -> dict[str, Any]:
     if kind == "delivery":
         op["identifiers"] = {"id": draw(name_text)}
         op["name"] = draw(st.sampled_from(["opened", "converted", "delivered"]))
-        op["attributes"] = {"device_token": draw(name_text)}
+        # A device token, never an email address (that is an email delivery, which v2 does not record).
+        op["attributes"] = {"device_token": draw(name_text.filter(lambda t: classify(t)[0] != "email"))}
         return op
     if kind == "object":
         op["identifiers"] = draw(object_ids())

@@ -34,6 +34,9 @@ __all__ = [
     "track_device",
     "pipelines_device",
     "present",
+    "V2_METRICS",
+    "v2_delivery_event",
+    "note_email_device_token",
     "take_created_at",
     "same_json",
     "device_token",
@@ -487,3 +490,47 @@ def take_created_at(ctx: Context, traits: Node | None) -> int | None:
     else:
         traits.drop("createdAt", "conflict", "traits.created_at sets created_at (Customer.io reads it first)")
     return None
+
+
+#: The metrics Track v2's ``delivery/event`` records.
+V2_METRICS = ("opened", "converted", "delivered")
+
+
+def v2_delivery_event(ctx: Context, delivery_id: Any, metric: Any, token: Any, names: tuple[str, str, str]) -> Request:
+    """A Track v2 ``delivery/event``; unsupported when v2 cannot record it.
+
+    ``names`` are the source's names of the delivery id, the metric and the
+    recipient, for the messages. v2 records only :data:`V2_METRICS`, and only
+    for a push device: a recipient that is an email address is no device token.
+    """
+    id_name, metric_name, token_name = names
+    keep = "Keep reporting it through Pipelines or Track v1 POST /api/v1/metrics"
+    if metric not in V2_METRICS:
+        shown = f"{metric!r}" if metric is not None else f"a delivery without {metric_name}"
+        raise ctx.unsupported(
+            f"Track v2 delivery events record only {', '.join(V2_METRICS)}; {shown} has no Track v2 form. {keep}"
+        )
+    if not isinstance(delivery_id, str):
+        raise ctx.unsupported(f"Track v2 delivery events need the delivery id, and there is no string {id_name}")
+    if not isinstance(token, str):
+        raise ctx.unsupported(
+            "Track v2 delivery events are for push messages and need the device token (attributes.device_token); "
+            f"there is no string {token_name}. {keep}"
+        )
+    if classify(token)[0] == "email":
+        raise ctx.unsupported(
+            f"the {token_name} {token!r} is an email address, so this is not a push delivery; Track v2 delivery "
+            f"events take a device token (attributes.device_token). {keep}"
+        )
+    return v2_request(
+        "delivery", "event", identifiers={"id": delivery_id}, name=metric, attributes={"device_token": token}
+    )
+
+
+def note_email_device_token(ctx: Context, token: Any) -> None:
+    """Warn when a v2 delivery event's device token is an email address (it will not convert back to v2)."""
+    if isinstance(token, str) and classify(token)[0] == "email":
+        ctx.note(
+            f"the device_token {token!r} is an email address, not a push device token: the output reports it as "
+            "the recipient, and it will not convert back to a Track v2 delivery event"
+        )

@@ -68,6 +68,7 @@ from ._common import (
     take_track_time,
     track_attributes,
     track_device,
+    v2_delivery_event,
     v2_identifiers,
     v2_request,
 )
@@ -76,8 +77,6 @@ __all__ = ["coalesce"]
 
 _ENTITY = route_by_operation("track-v2", "entity")
 
-#: The metrics Track v2's ``delivery/event`` records.
-V2_METRICS = ("opened", "converted", "delivered")
 
 #: Track v2 event ``attributes`` that must be email addresses.
 _EMAIL_KEYS = ("recipient", "from_address", "reply_to")
@@ -457,26 +456,13 @@ def report_delivery_event(node: Node, request: Request, ctx: Context) -> list[Re
     """``Report Delivery Event`` → delivery/event (opened, converted, delivered, with a device token)."""
     node.use("event")
     props = node.node("properties")
-    metric = props.peek("metric") if props is not None else None
-    if props is None or metric not in V2_METRICS:
-        raise ctx.unsupported(
-            f"Track v2 delivery events record only {', '.join(V2_METRICS)}; "
-            + (f"{metric!r}" if metric is not None else "an event without properties.metric")
-            + " has no Track v2 form. Report it through Pipelines or Track v1 POST /api/v1/metrics"
-        )
-    if not isinstance(props.peek("deliveryId"), str):
-        raise ctx.unsupported("Track v2 delivery events need the delivery id, and this event has no deliveryId")
-    if not isinstance(props.peek("recipient"), str):
-        raise ctx.unsupported(
-            "Track v2 delivery events are for push and in-app messages and need the device token "
-            "(properties.recipient); report other deliveries through Pipelines or Track v1 POST /api/v1/metrics"
-        )
-    body = {
-        "identifiers": {"id": props.take("deliveryId")},
-        "name": props.take("metric"),
-        "attributes": {"device_token": props.take("recipient")},
-    }
-    return [v2_request("delivery", "event", **body)]
+    keys = ("deliveryId", "metric", "recipient")
+    delivery_id, metric, token = (props.peek(k) if props is not None else None for k in keys)
+    names = ("properties.deliveryId", "properties.metric", "properties.recipient")
+    event = v2_delivery_event(ctx, delivery_id, metric, token, names)
+    if props is not None:
+        props.use(*keys)
+    return [event]
 
 
 @register("pipelines/semantic/report_content_event", "track-v2")

@@ -41,13 +41,20 @@ from ..conversion import Context, Node
 from ..registry import json_byte_length
 from ..request import Request
 from . import UNSUPPORTED, Converter, register
-from ._common import KIND_WITH_ARTICLE, classify, implied, is_whole_number, read_back_as, v1_request, v2_request
+from ._common import (
+    KIND_WITH_ARTICLE,
+    classify,
+    implied,
+    is_whole_number,
+    note_email_device_token,
+    read_back_as,
+    v1_request,
+    v2_delivery_event,
+    v2_request,
+)
 
 __all__: list[str] = []
 
-
-#: The metrics Track v2's ``delivery/event`` records.
-V2_METRICS = ("opened", "converted", "delivered")
 
 #: v1 plain-event ``data`` keys that Track v2 event ``attributes`` require to be email addresses.
 _V2_EMAIL_KEYS = ("recipient", "from_address", "reply_to")
@@ -234,46 +241,26 @@ def merge_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     return [v2_request("person", "merge", primary=_reference(node, "primary"), secondary=_reference(node, "secondary"))]
 
 
-def _delivery_to_v2(ctx: Context, node: Node, metric_key: str, recipient_key: str, what: str) -> list[Request]:
+def _delivery_to_v2(ctx: Context, node: Node, metric_key: str, recipient_key: str) -> list[Request]:
     """A v1 delivery metric → delivery/event (unsupported when v2 cannot record it)."""
-    delivery_id, metric, token = node.peek("delivery_id"), node.peek(metric_key), node.peek(recipient_key)
-    if metric not in V2_METRICS:
-        raise ctx.unsupported(
-            f"Track v2 delivery events record only {', '.join(V2_METRICS)}; "
-            + (f"{metric!r}" if metric is not None else f"a {what} without {metric_key}")
-            + " has no Track v2 form. Keep reporting it to Track v1 POST /api/v1/metrics"
-        )
-    if not isinstance(delivery_id, str):
-        raise ctx.unsupported(f"Track v2 delivery events need the delivery id, and this {what} has no delivery_id")
-    if not isinstance(token, str):
-        raise ctx.unsupported(
-            "Track v2 delivery events are for push and in-app messages and need the device token "
-            f"(attributes.device_token); this {what} has no string {recipient_key}. "
-            "Keep reporting it to Track v1 POST /api/v1/metrics"
-        )
-    if classify(token)[0] == "email":
-        raise ctx.unsupported(
-            f"the {recipient_key} {token!r} is an email address, so this {what} is not about a push device; Track v2 "
-            "delivery events take a device token (attributes.device_token). Keep reporting it to Track v1 "
-            "POST /api/v1/metrics"
-        )
-    node.use("delivery_id", metric_key, recipient_key)
+    keys = ("delivery_id", metric_key, recipient_key)
+    event = v2_delivery_event(ctx, node.peek(keys[0]), node.peek(keys[1]), node.peek(keys[2]), keys)
+    node.use(*keys)
     for key in ("timestamp", "reason", "href"):
         node.drop(key, "no-home", f"Track v2 delivery events have no {key}")
-    attributes = {"device_token": token}
-    return [v2_request("delivery", "event", identifiers={"id": delivery_id}, name=metric, attributes=attributes)]
+    return [event]
 
 
 @register("track_v1/metrics", "track-v2")
 def metrics_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     """POST /api/v1/metrics (opened, converted, delivered for a device) → delivery/event."""
-    return _delivery_to_v2(ctx, node, "metric", "recipient", "metric")
+    return _delivery_to_v2(ctx, node, "metric", "recipient")
 
 
 @register("track_v1/push_metrics", "track-v2")
 def push_metrics_to_v2(node: Node, request: Request, ctx: Context) -> list[Request]:
     """POST /api/v1/push/events → delivery/event (``device_id`` → ``attributes.device_token``)."""
-    out = _delivery_to_v2(ctx, node, "event", "device_id", "push event")
+    out = _delivery_to_v2(ctx, node, "event", "device_id")
     read_back_as(ctx, node, "POST /api/v1/push/events", "POST /api/v1/metrics")
     ctx.note(
         "POST /api/v1/push/events is the legacy form of POST /api/v1/metrics: "
@@ -472,6 +459,7 @@ def delivery_event_to_v1(node: Node, request: Request, ctx: Context) -> list[Req
         "metric": node.take("name"),
         "recipient": attributes.take("device_token"),
     }
+    note_email_device_token(ctx, body["recipient"])
     return [v1_request(ctx, "metrics", body)]
 
 

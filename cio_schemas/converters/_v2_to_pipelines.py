@@ -59,6 +59,7 @@ from . import UNSUPPORTED, Converter, register
 from ._common import (
     custom_event_name,
     flag_iso_strings,
+    note_email_device_token,
     object_type_int,
     pipelines_call,
     pipelines_device,
@@ -512,4 +513,5 @@ def delivery_event(node: Node, request: Request, ctx: Context) -> list[Request]:
         "metric": node.take("name"),
         "recipient": attributes.take("device_token"),
     }
+    note_email_device_token(ctx, properties["recipient"])
     return [_semantic("Report Delivery Event", {}, properties=properties)]
