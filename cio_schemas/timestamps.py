@@ -159,8 +159,7 @@ def _out_of_range(value: object, unit: str, ms: int | None = None) -> InvalidTim
     if unit == "s" and ms is not None and ms > _MAX_MS and ms // 1000 <= _MAX_MS:
         # Too far in the future as seconds, and a date as milliseconds.
         hint = (
-            "; it looks like Unix milliseconds, where Unix seconds are expected "
-            "(to_unix and to_iso read milliseconds with unit='ms')"
+            "; it looks like Unix milliseconds, where Unix seconds are expected: divide it by 1000 (or pass unit='ms')"
         )
     return _error(value, f"outside the supported range {_RANGE}{hint}")
 
