@@ -476,3 +476,31 @@ def test_an_email_device_token_is_refused_from_pipelines_and_noted_from_track_v2
     for target in ("track-v1", "pipelines"):
         result = convert(Request("POST", "/api/v2/entity", op), target)
         assert any("will not convert back to a Track v2 delivery event" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("target", ["track-v1", "track-v2"])
+@pytest.mark.parametrize(
+    ("path", "body", "changes"),
+    [
+        ("/v1/page", {"userId": "u1", "name": "https://x.com/p"}, [("/body/name", "moved")]),
+        (
+            "/v1/page",
+            {"userId": "u1", "context": {"page": {"url": "https://x.com/p"}}},
+            [("/body/context/page/url", "moved")],
+        ),
+        (
+            "/v1/identify",
+            {"anonymousId": "a1", "traits": {"email": "a@example.com"}},
+            [("/body/traits/email", "moved")],
+        ),
+        ("/v1/track", {"type": "track", "userId": "u1", "event": "e"}, [("/body/type", "implied")]),
+    ],
+)
+def test_what_names_the_person_or_the_page_coming_back_is_reported(
+    path: str, body: dict[str, Any], changes: list[tuple[str, str]], target: str
+) -> None:
+    """Pipelines → Track: a page URL taken from the name or the context, an email trait that names the person,
+    and a call's own ``type`` come back elsewhere (or not at all): each is a change, and nothing is lost."""
+    result = convert(Request("POST", path, body), target)
+    assert [(c.pointer, c.reason) for c in result.changes] == changes
+    assert result.losses == ()

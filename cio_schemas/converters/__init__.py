@@ -23,6 +23,7 @@ from ..request import Request
 from ..sizes import get_limits
 from ..validation import check, item_schema, track_schema
 from ._batch import keep_fitting, pack, split_items
+from ._common import implied
 
 __all__ = ["convert", "convert_many", "CONVERTERS", "COALESCERS", "Converter", "source_kind", "TARGETS"]
 
@@ -78,7 +79,9 @@ def _convert_one(request: Request, kind: str, ctx: Context, pointer: str) -> lis
         )
     body = request.body if isinstance(request.body, Mapping) else {}
     node = ctx.root(body, pointer)
-    if api == "pipelines":
+    if api == "pipelines" and pointer == "/body":
+        implied(ctx, node, "type")  # the route says it; converting back leaves it out (a batch item keeps it)
+    elif api == "pipelines":
         node.use("type")
     elif api == "track-v2":
         node.use("type", "action")

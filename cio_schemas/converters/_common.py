@@ -34,6 +34,7 @@ __all__ = [
     "track_device",
     "pipelines_device",
     "present",
+    "blank_user_id",
     "V2_METRICS",
     "v2_delivery_event",
     "note_email_device_token",
@@ -346,16 +347,18 @@ def page_url(ctx: Context, node: Node, props: Node | None, target: str) -> str:
         page_context = context.node("page") if context is not None else None
         if page_context is not None and isinstance(page_context.peek("url"), str):
             url = page_context.take("url")
+            ctx.change(page_context.at("url"), "context.page.url", "properties.url", "moved")
     if url is None and isinstance(node.peek("name"), str):
-        url = node.take("name")
+        url = node.peek("name")
     if url is None:
         raise ctx.unsupported(
             f"{target} names a page view by its URL, and this page call has no properties.url, context.page.url or name"
         )
     if "name" in node.data and node.peek("name") != url:
         node.drop("name", "no-home", f"{target} names a page view by its URL; the page name has no Track field")
-    else:
+    elif "name" in node.data:  # the name is the URL: it comes back as properties.url only
         node.use("name")
+        ctx.change(node.at("name"), "name", "properties.url", "moved")
     return str(url)
 
 
@@ -445,6 +448,14 @@ def pipelines_device(ctx: Context, device: Node, token_key: str) -> dict[str, An
     if last_used is not None:
         fields["timestamp"] = last_used
     return fields
+
+
+def blank_user_id(node: Node, instead: str) -> None:
+    """A ``userId`` that names nobody (blank): reported as ignored, unless it is ``null``, which says no userId."""
+    if node.peek("userId") is None:
+        node.use("userId")
+    else:
+        node.drop("userId", "ignored", f"a blank userId names nobody; {instead}")
 
 
 def present(value: Any) -> bool:

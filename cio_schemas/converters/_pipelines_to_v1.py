@@ -43,6 +43,7 @@ from ..request import Request
 from . import COALESCERS, UNSUPPORTED, register
 from ._common import (
     ID_BYTES,
+    blank_user_id,
     classify,
     device_token,
     fit_id,
@@ -76,14 +77,6 @@ def _person(ctx: Context, node: Node) -> str:
     if not present(user_id):
         raise ctx.unsupported("Track v1 names the person in the path, and this event's userId is empty")
     return v1_path_identifier(ctx, user_id, node.at("userId"))
-
-
-def _blank_user_id(node: Node, instead: str) -> None:
-    """A ``userId`` that names nobody (blank): reported as ignored, unless it is ``null``, which says no userId."""
-    if node.peek("userId") is None:
-        node.use("userId")
-    else:
-        node.drop("userId", "ignored", f"a blank userId names nobody; {instead}")
 
 
 def _attribute_problem(key: str, value: Any) -> str | None:
@@ -172,7 +165,7 @@ def _event_request(node: Node, ctx: Context, body: dict[str, Any], *, kind: str)
         if isinstance(anonymous_id, str):
             body["anonymous_id"] = node.take("anonymousId")
         return [v1_request(ctx, "track", body, identifier=v1_path_identifier(ctx, user_id, node.at("userId")))]
-    _blank_user_id(node, "the event goes to the anonymousId")
+    blank_user_id(node, "the event goes to the anonymousId")
     if present(anonymous_id):
         body["anonymous_id"] = node.take("anonymousId")
         return [v1_request(ctx, "track_anonymous", body)]
@@ -194,9 +187,10 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     if present(user_id):
         node.take("userId")
         identifier = v1_path_identifier(ctx, user_id, node.at("userId"))
-    elif present(email):
-        _blank_user_id(node, "the person is named by the email trait")
+    elif present(email) and traits is not None:
+        blank_user_id(node, "the person is named by the email trait")
         identifier = fit_id(ctx, email, "email trait")
+        ctx.change(traits.at("email"), "traits.email", "userId", "moved")  # it names the person coming back
     else:
         raise ctx.unsupported(
             "Track v1 names the person in the path (an id or an email), and this identify has neither a "

@@ -55,6 +55,7 @@ from ..registry import json_byte_length
 from ..request import Request
 from . import COALESCERS, Converter, register
 from ._common import (
+    blank_user_id,
     device_token,
     fit_id,
     is_type_id,
@@ -214,8 +215,9 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
     if present(node.peek("userId")):
         identifiers = _identifiers(ctx, node, "userId", "userId")
     elif traits is not None and present(traits.peek("email")):
-        node.drop("userId", "ignored", "an empty userId names nobody; the person is named by the email trait")
+        blank_user_id(node, "the person is named by the email trait")
         identifiers = {"email": fit_id(ctx, traits.take("email"), "email trait")}
+        ctx.change(traits.at("email"), "traits.email", "userId", "moved")  # it names the person coming back
     else:
         raise ctx.unsupported(
             "Track v2 names the person by id, email or cio_id, and this identify has neither a userId nor "
