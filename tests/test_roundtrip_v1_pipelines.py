@@ -59,7 +59,7 @@ json_value = st.recursive(
 # Unix seconds: mostly inside the ISO range, sometimes far outside it.
 unix = st.one_of(st.integers(-62_135_596_800, 253_402_300_799), st.integers(10**13, 10**15))
 identifier = st.one_of(
-    st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != ""),
+    st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != "" and s not in (".", "..")),  # no dot-segment
     st.emails().filter(lambda e: len(e.encode()) <= 150),
     st.text("abcdef0123456789", min_size=1, max_size=12).map(lambda s: "cio_" + s),
 )

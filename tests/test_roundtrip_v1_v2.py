@@ -54,7 +54,8 @@ json_value = st.recursive(
     max_leaves=8,
 )
 unix = st.integers(-(2**40), 2**40)
-person_id = st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != "")
+# Not blank, and not a dot-segment ("." or ".."), which no path can carry.
+person_id = st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != "" and s not in (".", ".."))
 email = st.emails().filter(lambda e: len(e.encode()) <= 150)
 cio_id = st.text("abcdef0123456789", max_size=12)
 # A v1 path identifier: an id (any shape, including ones that look like emails or cio_ ids), an email, cio_<id>.
