@@ -248,3 +248,42 @@ def test_losses_and_changes_cannot_name_one_file(
     argv = ["convert", "--to", "track-v1", "--losses", "report.jsonl", "--changes", other]
     assert run(argv, io.StringIO(), err, io.BytesIO(b"")) == 2
     assert "give each its own file" in err.getvalue()
+
+
+# -- Pipelines nulls, page names, a call's type, empty traits -----------------------------------
+@pytest.mark.parametrize(
+    ("path", "body", "target"),
+    [
+        ("/v1/identify", {"userId": None, "anonymousId": "a1", "traits": {"email": "a@example.com"}}, "track-v2"),
+        ("/v1/group", {"userId": None, "anonymousId": "a1", "groupId": "acme"}, "track-v2"),
+        (
+            "/v1/track",
+            {"userId": None, "event": "Report Delivery Event", "properties": {"deliveryId": "d", "metric": "opened"}},
+            "track-v1",
+        ),
+        ("/v1/batch", {"batch": [{"type": "track", "userId": None, "anonymousId": "a1", "event": "e"}]}, "track-v1"),
+    ],
+)
+def test_a_null_user_id_is_absent_and_loses_nothing(path: str, body: dict[str, Any], target: str) -> None:
+    """The Pipelines schemas read ``userId: null`` as no userId: strict mode converts such a call."""
+    result = convert(Request("POST", path, body), target, strict=True)
+    assert result.requests and result.losses == ()
+
+
+def test_a_page_name_repeating_the_url_moves_nothing() -> None:
+    body = {"userId": "u1", "name": "https://x.com/p", "properties": {"url": "https://x.com/p"}}
+    for target in ("track-v1", "track-v2"):
+        result = convert(Request("POST", "/v1/page", body), target)
+        assert result.changes == () and result.losses == ()
+
+
+def test_a_batch_item_keeps_its_type_so_nothing_is_implied() -> None:
+    batch = {"batch": [{"type": "track", "userId": "u1", "event": "e"}]}
+    result = convert(Request("POST", "/v1/batch", batch), "track-v2")
+    assert result.changes == () and result.losses == ()
+
+
+def test_empty_traits_to_track_v1_are_implied() -> None:
+    result = convert(Request("POST", "/v1/identify", {"userId": "u1", "traits": {}}), "track-v1")
+    assert [(c.pointer, c.reason) for c in result.changes] == [("/body/traits", "implied")]
+    assert result.requests[0].body == {}

@@ -78,6 +78,9 @@ def _convert_one(request: Request, kind: str, ctx: Context, pointer: str) -> lis
             reason or "no converter for this shape",
         )
     body = request.body if isinstance(request.body, Mapping) else {}
+    if api == "pipelines" and (body.get("userId", 0) is None or body.get("anonymousId", 0) is None):
+        # null means absent for these two (the schemas say so): no converter sees them, nothing is lost
+        body = {k: v for k, v in body.items() if not (v is None and k in ("userId", "anonymousId"))}
     node = ctx.root(body, pointer)
     if api == "pipelines" and pointer == "/body":
         implied(ctx, node, "type")  # the route says it; converting back leaves it out (a batch item keeps it)

@@ -348,7 +348,8 @@ def page_url(ctx: Context, node: Node, props: Node | None, target: str) -> str:
         if page_context is not None and isinstance(page_context.peek("url"), str):
             url = page_context.take("url")
             ctx.change(page_context.at("url"), "context.page.url", "properties.url", "moved")
-    if url is None and isinstance(node.peek("name"), str):
+    named = url is None and isinstance(node.peek("name"), str)  # the page name is all there is to go by
+    if named:
         url = node.peek("name")
     if url is None:
         raise ctx.unsupported(
@@ -356,9 +357,10 @@ def page_url(ctx: Context, node: Node, props: Node | None, target: str) -> str:
         )
     if "name" in node.data and node.peek("name") != url:
         node.drop("name", "no-home", f"{target} names a page view by its URL; the page name has no Track field")
-    elif "name" in node.data:  # the name is the URL: it comes back as properties.url only
+    else:
         node.use("name")
-        ctx.change(node.at("name"), "name", "properties.url", "moved")
+        if named:  # the name gave the URL: it comes back as properties.url
+            ctx.change(node.at("name"), "name", "properties.url", "moved")
     return str(url)
 
 

@@ -47,6 +47,7 @@ from ._common import (
     classify,
     device_token,
     fit_id,
+    implied,
     is_type_id,
     is_whole_number,
     note_near_semantic,
@@ -197,6 +198,9 @@ def identify(node: Node, request: Request, ctx: Context) -> list[Request]:
             "userId nor traits.email; identify the person once they have one"
         )
     body: dict[str, Any] = {}
+    if traits is not None and not traits.data:
+        implied(ctx, node, "traits")  # empty: a Track v1 identify without attributes, which reads back without any
+        traits = None
     created = take_created_at(ctx, traits)
     if created is not None:
         body["created_at"] = created
