@@ -37,7 +37,6 @@ that Track v2 → Pipelines → Track v2 gives back the original operation.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -493,11 +492,9 @@ def _relationships(body: Mapping[str, Any]) -> list[Any] | None:
     return rel if isinstance(rel, list) else None
 
 
-def _without_relationships(body: Mapping[str, Any]) -> str:
-    """Everything but the relationships, as JSON text: equal only when equal as JSON (``1`` is neither
-    ``True`` nor ``1.0`` there, as it is to Python's ``==``)."""
-    rest = {k: v for k, v in body.items() if k != "cio_relationships"}
-    return json.dumps(rest, sort_keys=True, ensure_ascii=False)
+def _without_relationships(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything of an operation but its relationships."""
+    return {k: v for k, v in body.items() if k != "cio_relationships"}
 
 
 def _merge(earlier: Request, later: Request) -> Request | None:
@@ -524,7 +521,7 @@ def _merge(earlier: Request, later: Request) -> Request | None:
         else:
             return None
     elif first == second and second in (("object", "identify"), ("object", "identify_anonymous")):
-        if _without_relationships(a) != _without_relationships(b):  # attributes, timestamp … all the same
+        if not same_json(_without_relationships(a), _without_relationships(b)):  # attributes, timestamp … all the same
             return None
         old = _relationships(a)
     else:
