@@ -22,7 +22,7 @@ from ..jsonio import is_plain, tuples_as_lists
 from ..request import Request
 from ..sizes import get_limits
 from ..validation import check, item_schema, track_schema
-from ._batch import keep_fitting, pack, split_items
+from ._batch import keep_fitting, merge_adjacent, pack, split_items
 from ._common import implied
 
 __all__ = ["convert", "convert_many", "CONVERTERS", "COALESCERS", "Converter", "source_kind", "TARGETS"]
@@ -261,18 +261,10 @@ def convert_many(
     if coalesce is None:
         return results
     limit = get_limits(resolved.limits, kb=resolved.kb).single(str(to))  # merged requests stay under it
-    outputs: list[Request] = []
-    owners: list[int] = []  # the index of the input whose conversion carries each output
-    for index, res in enumerate(results):
-        for request in res.requests:
-            merged = coalesce([outputs[-1], request], limit) if outputs else [request, request]
-            if len(merged) == 1:
-                outputs[-1], owners[-1] = merged[0], index
-            else:
-                outputs.append(request)
-                owners.append(index)
+    # Each output tagged with the index of the input whose conversion carries it.
+    outputs = [(index, request) for index, res in enumerate(results) for request in res.requests]
     carried: list[list[Request]] = [[] for _ in results]
-    for request, owner in zip(outputs, owners, strict=True):
+    for owner, request in merge_adjacent(outputs, coalesce, limit, later_tag=True):
         carried[owner].append(request)
     return [
         Conversion(r.source, r.target, tuple(mine), r.losses, r.changes, r.notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..catalog import route_by_operation
@@ -11,7 +12,7 @@ from ..request import Request
 from ..sizes import BatchSplit, split_batch
 from ._common import read_back_as
 
-__all__ = ["pack", "keep_fitting", "split_items"]
+__all__ = ["pack", "keep_fitting", "split_items", "merge_adjacent"]
 
 
 def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any) -> list[Request]:
@@ -37,6 +38,27 @@ def keep_fitting(requests: list[Request], ctx: Context, pointer: str, value: Any
                 continue
         kept.append(r)
     return kept
+
+
+def merge_adjacent(
+    tagged: Iterable[tuple[int, Request]],
+    coalesce: Callable[[list[Request], int | None], list[Request]],
+    limit: int,
+    *,
+    later_tag: bool,
+) -> list[tuple[int, Request]]:
+    """``tagged`` requests in order, each that joins the one before it (as ``coalesce`` merges two, within
+    ``limit`` bytes) merged into it. Only a request carrying relationships can join another. A merged
+    request keeps the tag of the later request (``later_tag``) or of the earlier one."""
+    out: list[tuple[int, Request]] = []
+    for tag, request in tagged:
+        if out and isinstance(request.body, Mapping) and "cio_relationships" in request.body:
+            merged = coalesce([out[-1][1], request], limit)
+            if len(merged) == 1:
+                out[-1] = (tag if later_tag else out[-1][0], merged[0])
+                continue
+        out.append((tag, request))
+    return out
 
 
 def split_items(
@@ -94,21 +116,15 @@ def pack(request: Request, envelope: Node, converted: list[tuple[int, list[Reque
 
         # Operations that one operation was split into merge back, as convert_many merges separate calls
         # (an identify and the /group calls of its relationships); a merged item keeps its first source.
-        merge = COALESCERS["track-v2"]
         entity = route_by_operation("track-v2", "entity")
-        item_limit = ctx.limits.item("track-v2")
-        ops: list[tuple[int, Request]] = []
-        for index, reqs in converted:
-            for r in reqs:
-                for op in [Request._for_route(entity, item) for item in r.body["batch"]] if r.route.batch else [r]:
-                    # Only an operation carrying relationships can join the one before it.
-                    mergeable = ops and isinstance(op.body, dict) and "cio_relationships" in op.body
-                    merged = merge([ops[-1][1], op], item_limit) if mergeable else [op, op]
-                    if len(merged) == 1:
-                        ops[-1] = (ops[-1][0], merged[0])
-                    else:
-                        ops.append((index, op))
-        pending.extend((index, op.body) for index, op in ops)
+        ops = [
+            (index, op)
+            for index, reqs in converted
+            for r in reqs
+            for op in ([Request._for_route(entity, item) for item in r.body["batch"]] if r.route.batch else [r])
+        ]
+        merged = merge_adjacent(ops, COALESCERS["track-v2"], ctx.limits.item("track-v2"), later_tag=False)
+        pending.extend((index, op.body) for index, op in merged)
         _flush(pending, "track-v2", ctx, out)
         return out
     for index, reqs in converted:
