@@ -453,11 +453,9 @@ def pipelines_device(ctx: Context, device: Node, token_key: str) -> dict[str, An
 
 
 def blank_user_id(node: Node, instead: str) -> None:
-    """A ``userId`` that names nobody (blank): reported as ignored, unless it is ``null``, which says no userId."""
-    if node.peek("userId") is None:
-        node.use("userId")
-    else:
-        node.drop("userId", "ignored", f"a blank userId names nobody; {instead}")
+    """A ``userId`` that names nobody (blank), if there is one: reported as ignored. (A ``null`` one never
+    reaches a converter: it says there is no userId.)"""
+    node.drop("userId", "ignored", f"a blank userId names nobody; {instead}")
 
 
 def present(value: Any) -> bool:
