@@ -130,6 +130,11 @@ class _Inputs:
                     break
                 yield Envelope(Source(label, doc.line, doc.index), doc.value, doc.error)
 
+    def unreadable_count(self) -> list[str]:
+        """The summary's part about unreadable files (``2 files unreadable``), or nothing."""
+        n = self.unreadable
+        return [f"{n} file{'s' if n != 1 else ''} unreadable"] if n else []
+
     def code(self, code: int) -> int:
         """The exit code: ``code``, or 2 when a file could not be read."""
         return EXIT_USAGE if self.unreadable else code
@@ -233,9 +238,7 @@ def cmd_validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], std
     elif not failed:
         stdout.write(f"ok: {checked} request{'s' if checked != 1 else ''} valid\n")
     else:
-        summary = [f"{bad} of {checked} request{'s' if checked != 1 else ''} invalid"]
-        if inputs.unreadable:
-            summary.append(f"{inputs.unreadable} file{'s' if inputs.unreadable != 1 else ''} unreadable")
+        summary = [f"{bad} of {checked} request{'s' if checked != 1 else ''} invalid", *inputs.unreadable_count()]
         stdout.write(f"fail: {', '.join(summary)}\n")
     return inputs.code(EXIT_INVALID if failed else EXIT_OK)
 
@@ -310,9 +313,10 @@ def cmd_size(args: argparse.Namespace, stdout: IO[str], stderr: IO[str], stdin: 
         plural = "s" if len(rows) != 1 else ""
         if failed or inputs.unreadable:
             over = sum(1 for row in rows if not row.get("ok", False))
-            summary = [f"{over} of {len(rows)} request{plural} over a limit or not measurable"]
-            if inputs.unreadable:
-                summary.append(f"{inputs.unreadable} file{'s' if inputs.unreadable != 1 else ''} unreadable")
+            summary = [
+                f"{over} of {len(rows)} request{plural} over a limit or not measurable",
+                *inputs.unreadable_count(),
+            ]
             stdout.write(f"fail: {', '.join(summary)}\n")
         else:
             stdout.write(f"ok: {len(rows)} request{plural} within limits\n")
@@ -353,20 +357,28 @@ def _convert_envelope(env: Envelope, to: str, strict: bool, options: Any) -> _Li
         request = _request(env)
         result = convert(request, to, strict=strict, options=options)
     except LossyConversionError as exc:  # refused, and what it would lose still goes to --losses
-        src = env.source.to_dict()
-        lost = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in exc.losses]
-        return [], lost, [_refusal(env.source.label(), exc)], [], []
+        return [], _report_lines(env.source, exc.losses), [_refusal(env.source.label(), exc)], [], []
     except CioSchemasError as exc:
         return [], [], [_refusal(env.source.label(), exc)], [], []
     except RecursionError:
         return [], [], [f"{env.source.label()}: input nested too deeply"], [], []
     out = [json.dumps(r.to_json(), ensure_ascii=False, separators=(",", ":")) for r in result.requests]
-    src = env.source.to_dict()
-    losses = [json.dumps({**src, **loss.to_dict()}, ensure_ascii=False, default=str) for loss in result.losses]
-    changes = [json.dumps({**src, **c.to_dict()}, ensure_ascii=False, default=str) for c in result.changes]
+    losses = _report_lines(env.source, result.losses)
+    changes = _report_lines(env.source, result.changes)
     notes = [f"note: {env.source.label()}: {note}" for note in result.notes]
     errors = [] if out or not result.losses else [_nothing_left(env.source.label(), result)]
     return out, losses, errors, changes, notes
+
+
+def _report_lines(source: Source, entries: Iterable[Any]) -> list[str]:
+    """``--losses`` / ``--changes`` lines: each loss or change, with where its request came from, as JSON."""
+    src = source.to_dict()
+    return [json.dumps({**src, **entry.to_dict()}, ensure_ascii=False, default=str) for entry in entries]
+
+
+def _loss_line(label: str, route: str, loss: Any) -> str:
+    """One loss as a refusal prints it: where, the route (when given), the pointer, the message, the reason."""
+    return f"{label}: {route}{loss.pointer or '(request)'}: {loss.message} [{loss.reason}]"
 
 
 def _nothing_left(label: str, result: Any) -> str:
@@ -374,7 +386,7 @@ def _nothing_left(label: str, result: Any) -> str:
     unsupported) counts as refused: a headline, then every loss, as strict mode's refusal lists them."""
     source = result.source
     head = f"{label}: {source.method} {source.path}: not converted: nothing of it can be sent to {result.target}"
-    details = [f"{label}: {loss.pointer or '(request)'}: {loss.message} [{loss.reason}]" for loss in result.losses]
+    details = [_loss_line(label, "", loss) for loss in result.losses]
     return "\n".join([head, *details])
 
 
@@ -390,9 +402,7 @@ def _refusal(label: str, exc: CioSchemasError) -> str:
         details = [_problem_line(label, exc.route, p) for p in exc.problems]
     elif isinstance(exc, LossyConversionError):
         route = f"{exc.route}: " if exc.route else ""
-        details = [
-            f"{label}: {route}{loss.pointer or '(request)'}: {loss.message} [{loss.reason}]" for loss in exc.losses
-        ]
+        details = [_loss_line(label, route, loss) for loss in exc.losses]
     else:
         details = []
     return "\n".join([head, *details])
