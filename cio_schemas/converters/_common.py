@@ -507,6 +507,11 @@ def take_created_at(ctx: Context, traits: Node | None) -> int | None:
 V2_METRICS = ("opened", "converted", "delivered")
 
 
+def _is_email_address(token: Any) -> bool:
+    """A delivery recipient that the identifier rule reads as an email address (and so no device token)."""
+    return isinstance(token, str) and classify(token)[0] == "email"
+
+
 def v2_delivery_event(ctx: Context, delivery_id: Any, metric: Any, token: Any, names: tuple[str, str, str]) -> Request:
     """A Track v2 ``delivery/event``; unsupported when v2 cannot record it.
 
@@ -528,7 +533,7 @@ def v2_delivery_event(ctx: Context, delivery_id: Any, metric: Any, token: Any, n
             "Track v2 delivery events are for push messages and need the device token (attributes.device_token); "
             f"there is no string {token_name}. {keep}"
         )
-    if classify(token)[0] == "email":
+    if _is_email_address(token):
         raise ctx.unsupported(
             f"the {token_name} {token!r} is an email address, so this is not a push delivery; Track v2 delivery "
             f"events take a device token (attributes.device_token). {keep}"
@@ -540,7 +545,7 @@ def v2_delivery_event(ctx: Context, delivery_id: Any, metric: Any, token: Any, n
 
 def note_email_device_token(ctx: Context, token: Any) -> None:
     """Warn when a v2 delivery event's device token is an email address (it will not convert back to v2)."""
-    if isinstance(token, str) and classify(token)[0] == "email":
+    if _is_email_address(token):
         ctx.note(
             f"the device_token {token!r} is an email address, not a push device token: the output reports it as "
             "the recipient, and it will not convert back to a Track v2 delivery event"
